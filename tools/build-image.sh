@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Build localhost/mailfleet-debian:RELEASE with debootstrap unless it exists.
+# No registry can be reached from these machines, so the images are made here:
+# a minimal Debian with python3 (for Ansible) and systemd (so services run as on a
+# real host), plus the packages apt needs to talk to the mirror over HTTPS.
+set -euo pipefail
+release=${1:?usage: build-image.sh bookworm|trixie}
+image="localhost/mailfleet-debian:${release}"
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+if podman image exists "$image"; then
+  exit 0
+fi
+echo "==> Building $image with debootstrap (about a minute)"
+root=$(mktemp -d "/var/tmp/mailfleet-${release}.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+debootstrap --variant=minbase \
+  --include=python3,python3-apt,systemd,systemd-sysv,dbus,ca-certificates,iproute2,procps \
+  "$release" "$root" "$mirror" | awk '/^I: (Retrieving|Validating|Extracting|Unpacking|Configuring|Base system)/ && NR % 25 == 0 {print "    " $0; fflush()}'
+# Containers have no consoles to log into and no hardware clock to set.
+chroot "$root" systemctl mask getty.target systemd-logind.service console-getty.service >/dev/null 2>&1 || true
+rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+tar -C "$root" -c . | podman import --change 'CMD ["/lib/systemd/systemd"]' - "$image" >/dev/null
+echo "==> Built $image"

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Write the podman settings this machine needs, only when they differ:
+#   - runtime runc: crun refuses the cgroups v1 "hybrid" layout seen on these hosts;
+#   - default_ulimits at or below this host's hard limits: podman otherwise asks for
+#     more than the host allows and fails with "setrlimit ... Operation not permitted".
+set -euo pipefail
+conf=/etc/containers/containers.conf
+marker="# managed by mailfleet.postfix_mysql tools/configure-podman.sh"
+
+hard_nofile=$(ulimit -Hn)
+hard_nproc=$(ulimit -Hu)
+# 'unlimited' is a valid hard limit; podman wants numbers.
+[ "$hard_nofile" = unlimited ] && hard_nofile=1048576
+[ "$hard_nproc" = unlimited ] && hard_nproc=1048576
+# Half the hard process limit leaves room for the host itself; containers here run
+# a handful of services, far below either number.
+nproc=$((hard_nproc / 2))
+
+runtime=crun
+if [ -d /sys/fs/cgroup/systemd ] || ! command -v crun >/dev/null 2>&1; then
+  runtime=runc
+fi
+
+wanted=$(cat <<CONF
+$marker
+[containers]
+default_ulimits = ["nofile=${hard_nofile}:${hard_nofile}", "nproc=${nproc}:${nproc}"]
+
+[engine]
+runtime = "${runtime}"
+CONF
+)
+if [ -f "$conf" ] && ! grep -qF "$marker" "$conf"; then
+  echo "configure-podman: $conf exists and is not ours; leaving it alone" >&2
+  exit 0
+fi
+if [ ! -f "$conf" ] || [ "$(cat "$conf")" != "$wanted" ]; then
+  mkdir -p "$(dirname "$conf")"
+  printf '%s\n' "$wanted" > "$conf"
+  echo "==> Wrote $conf (runtime $runtime, nofile $hard_nofile, nproc $nproc)"
+fi
