@@ -30,6 +30,7 @@ collection:
 	mkdir -p $(COLLECTIONS)/ansible_collections/mailfleet
 	ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/mailfleet/postfix_mysql
 
+lint: export ANSIBLE_VAULT_PASSWORD_FILE := $(CURDIR)/demo/vault-password.txt
 lint:
 	@echo "==> yamllint"
 	yamllint --strict .

@@ -7,8 +7,11 @@ set -euo pipefail
 release=${1:?usage: build-image.sh bookworm|trixie}
 image="localhost/mailfleet-debian:${release}"
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# Raise when the recipe below changes: an image of an older recipe is rebuilt.
+recipe=2
 
-if podman image exists "$image"; then
+if podman image exists "$image" &&
+   [ "$(podman image inspect --format '{{ index .Labels "org.mailfleet.recipe" }}' "$image")" = "$recipe" ]; then
   exit 0
 fi
 echo "==> Building $image with debootstrap (about a minute)"
@@ -19,6 +22,8 @@ debootstrap --variant=minbase \
   "$release" "$root" "$mirror" | awk '/^I: (Retrieving|Validating|Extracting|Unpacking|Configuring|Base system)/ && NR % 25 == 0 {print "    " $0; fflush()}'
 # Containers have no consoles to log into and no hardware clock to set.
 chroot "$root" systemctl mask getty.target systemd-logind.service console-getty.service >/dev/null 2>&1 || true
-rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-tar -C "$root" -c . | podman import --change 'CMD ["/lib/systemd/systemd"]' - "$image" >/dev/null
+# Package lists stay, as on any installed host; the downloaded packages go.
+rm -rf "$root"/var/cache/apt/archives/*.deb
+tar -C "$root" -c . | podman import --change 'CMD ["/lib/systemd/systemd"]' \
+  --change "LABEL org.mailfleet.recipe=$recipe" - "$image" >/dev/null
 echo "==> Built $image"

@@ -12,9 +12,11 @@ hard_nproc=$(ulimit -Hu)
 # 'unlimited' is a valid hard limit; podman wants numbers.
 [ "$hard_nofile" = unlimited ] && hard_nofile=1048576
 [ "$hard_nproc" = unlimited ] && hard_nproc=1048576
-# Half the hard process limit leaves room for the host itself; containers here run
-# a handful of services, far below either number.
-nproc=$((hard_nproc / 2))
+# podman's conmon runs with RLIMIT_NPROC capped at the kernel's pid_max (seen: hard
+# limit 96364, pid_max 32768, conmon 32768), and a container cannot be given more
+# than its conmon has: take the smaller of the two.
+pid_max=$(cat /proc/sys/kernel/pid_max)
+nproc=$((hard_nproc < pid_max ? hard_nproc : pid_max))
 
 runtime=crun
 if [ -d /sys/fs/cgroup/systemd ] || ! command -v crun >/dev/null 2>&1; then

@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+"""The database role on a real Debian host: server, schema, account, content."""
+
+import pytest
+
+from mailfleet_testlib import all_hosts, run_playbook, scenario_vars, sql
+
+DB = 'mailserver'
+READER = 'mailuser'
+
+
+def reader_password(host=None):
+    return scenario_vars()['database_reader_password']
+
+
+def test_mariadb_runs_and_starts_at_boot(host):
+    service = host.service('mariadb')
+    if not service.is_running:
+        print(host.run('journalctl -u mariadb --no-pager -n 50').stdout)
+    assert service.is_running
+    assert service.is_enabled
+
+
+@pytest.mark.parametrize('table', ['virtual_domains', 'virtual_users', 'virtual_aliases'])
+def test_tables_are_innodb_utf8mb4(host, table):
+    rows = sql(host, "SELECT t.engine, c.character_set_name FROM information_schema.tables t "
+                     "JOIN information_schema.collation_character_set_applicability c "
+                     "ON c.collation_name = t.table_collation "
+                     "WHERE t.table_schema = '%s' AND t.table_name = '%s'" % (DB, table))
+    assert rows == [['InnoDB', 'utf8mb4']]
+
+
+@pytest.mark.parametrize('table, columns', [
+    ('virtual_domains', [['id', 'int', 'NO', 'PRI'], ['name', 'varchar(50)', 'NO', 'UNI']]),
+    ('virtual_users', [['id', 'int', 'NO', 'PRI'], ['domain_id', 'int', 'NO', 'MUL'],
+                       ['email', 'varchar(100)', 'NO', 'UNI'], ['password', 'varchar(150)', 'NO', ''],
+                       ['quota', 'bigint', 'NO', '']]),
+    ('virtual_aliases', [['id', 'int', 'NO', 'PRI'], ['domain_id', 'int', 'NO', 'MUL'],
+                         ['source', 'varchar(100)', 'NO', ''], ['destination', 'varchar(100)', 'NO', '']]),
+])
+def test_columns_are_exactly_the_ispmail_layout(host, table, columns):
+    rows = sql(host, "SELECT column_name, data_type, is_nullable, column_key FROM information_schema.columns "
+                     "WHERE table_schema = '%s' AND table_name = '%s' ORDER BY ordinal_position" % (DB, table))
+    got = [[name, dtype if dtype not in ('varchar',) else None, nullable, key] for name, dtype, nullable, key in rows]
+    lengths = sql(host, "SELECT column_type FROM information_schema.columns WHERE table_schema = '%s' "
+                        "AND table_name = '%s' ORDER BY ordinal_position" % (DB, table))
+    for column, length in zip(got, lengths):
+        if column[1] is None:
+            column[1] = length[0]
+    assert got == columns
+
+
+@pytest.mark.parametrize('table', ['virtual_users', 'virtual_aliases'])
+def test_domain_foreign_keys_cascade_on_delete(host, table):
+    rows = sql(host, "SELECT r.referenced_table_name, k.column_name, k.referenced_column_name, r.delete_rule "
+                     "FROM information_schema.referential_constraints r JOIN information_schema.key_column_usage k "
+                     "ON k.constraint_name = r.constraint_name AND k.constraint_schema = r.constraint_schema "
+                     "WHERE r.constraint_schema = '%s' AND r.table_name = '%s'" % (DB, table))
+    assert rows == [['virtual_domains', 'domain_id', 'id', 'CASCADE']]
+
+
+def test_reader_exists_only_for_the_listed_hosts(host):
+    rows = sql(host, "SELECT Host FROM mysql.user WHERE User = '%s' ORDER BY Host" % READER)
+    assert rows == [['127.0.0.1']]  # 192.0.2.10 from prepare.yml was revoked
+
+
+def test_reader_can_select(host):
+    rows = sql(host, 'SELECT name FROM virtual_domains ORDER BY name', user=READER,
+               password=reader_password(host), database=DB)
+    assert ['example.org'] in rows
+
+
+@pytest.mark.parametrize('statement', [
+    "INSERT INTO virtual_domains (name) VALUES ('evil.example')",
+    "UPDATE virtual_domains SET name = 'evil.example' WHERE name = 'example.org'",
+    "DELETE FROM virtual_aliases",
+    "DROP TABLE virtual_aliases",
+    "CREATE TABLE intruder (id int)",
+    "SELECT User FROM mysql.user",
+])
+def test_reader_cannot_write_or_look_elsewhere(host, statement):
+    result = sql(host, statement, user=READER, password=reader_password(host), database=DB, check=False)
+    assert result.rc != 0
+    assert 'denied' in result.stderr
+
+
+def test_reader_with_a_wrong_password_is_refused(host):
+    result = sql(host, 'SELECT 1', user=READER, password='wrong', database=DB, check=False)
+    assert result.rc != 0 and 'Access denied' in result.stderr
+
+
+def test_declared_content_is_present(host):
+    assert sql(host, 'SELECT name FROM virtual_domains ORDER BY name', database=DB) == [
+        ['example.net'], ['example.org'], ['unmanaged.example.com']]
+    assert sql(host, "SELECT email, quota, password LIKE '{BLF-CRYPT}%%' FROM virtual_users ORDER BY email",
+               database=DB) == [['benjamin@example.org', '104857600', '1'], ['john@example.org', '0', '1'],
+                                ['keep@unmanaged.example.com', '0', '0']]
+    assert sql(host, 'SELECT source, destination FROM virtual_aliases ORDER BY source', database=DB) == [
+        ['jack@example.org', 'john@example.org']]
+
+
+def test_removed_domain_took_its_users_along(host):
+    assert sql(host, "SELECT COUNT(*) FROM virtual_users WHERE email LIKE '%%@old.example.net'", database=DB) == [['0']]
+
+
+def test_check_mode_on_the_converged_host_changes_nothing():
+    rc, output, recap = run_playbook('converge.yml', '--check', '--diff')
+    assert rc == 0, output
+    assert recap and all(counts['changed'] == 0 for counts in recap.values()), output
+
+
+def test_password_never_in_output_even_verbose_with_diff():
+    rc, output, _recap = run_playbook('converge.yml', '--diff', '-vvvv')
+    assert rc == 0, output
+    assert reader_password() not in output
+    assert '$2y$05$' not in output  # no password hash either
+
+
+def test_bad_content_fails_before_changing_anything():
+    checksum = 'CHECKSUM TABLE virtual_domains, virtual_users, virtual_aliases'
+    before = [sql(host, checksum, database=DB) for host in all_hosts()]
+    rc, output, _recap = run_playbook('converge.yml', '-e', '{"mf_test_aliases": [{"source": "x@nowhere.example", '
+                                      '"destination": "john@example.org"}], "mf_test_domains": [{"name": "new.example"}]}')
+    assert rc != 0
+    assert 'x@nowhere.example: domain nowhere.example is neither in the database nor in domains' in output
+    assert [sql(host, checksum, database=DB) for host in all_hosts()] == before
+
+
+def test_argument_spec_refuses_bad_input():
+    rc, output, _recap = run_playbook('converge.yml', '-e', '{"mf_test_domains": [{"name": "a.example", "state": "gone"}]}')
+    assert rc != 0
+    assert 'database_domains' in output and 'gone' in output and 'must be one of' in output

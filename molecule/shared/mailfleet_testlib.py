@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailfleet.postfix_mysql contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helpers shared by the scenarios' testinfra tests.
+
+Besides looking at a host, some tests must run Ansible again the way a user would
+(check mode on a converged host, a run with --diff -vvvv): run_playbook() does that
+against molecule's own inventory, from the controller.
+"""
+
+import json
+import os
+import re
+import subprocess
+
+SCENARIO_DIR = os.environ.get('MOLECULE_SCENARIO_DIRECTORY', '')
+PROJECT_DIR = os.environ.get('MOLECULE_PROJECT_DIRECTORY', os.getcwd())
+RECAP_RE = re.compile(r'^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)'
+                      r'\s+failed=(?P<failed>\d+)', re.M)
+
+
+def sql(host, query, user=None, password=None, database=None, check=True):
+    """Run a query with the mariadb client on the host; return its rows as lists of strings.
+
+    Without user, as root through the UNIX socket; with user, over TCP to 127.0.0.1
+    the way Postfix connects.
+    """
+    argv = ['mariadb', '--batch', '--skip-column-names']
+    if user is not None:
+        argv += ['--protocol=TCP', '--host=127.0.0.1', '--user=' + user, '--password=' + password]
+    if database:
+        argv += ['--database=' + database]
+    argv += ['--execute=' + query]
+    command = host.run(' '.join(['%s'] * len(argv)), *argv)
+    if check:
+        assert command.rc == 0, 'query %r failed: %s' % (query, command.stderr)
+        return [line.split('\t') for line in command.stdout.splitlines()]
+    return command
+
+
+def run_playbook(playbook, *args, **env):
+    """Run ansible-playbook against the scenario's inventory; return (rc, output, recap).
+
+    recap maps each host to its counters, e.g. {'h1': {'ok': 5, 'changed': 0, ...}}.
+    """
+    inventory = os.environ['MOLECULE_INVENTORY_FILE']
+    environ = dict(os.environ)
+    environ.update({
+        'ANSIBLE_COLLECTIONS_PATH': os.path.join(PROJECT_DIR, '.cache', 'collections'),
+        'ANSIBLE_FORCE_COLOR': '0',
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_PYTHON_INTERPRETER': '/usr/bin/python3',
+        'ANSIBLE_HOST_KEY_CHECKING': 'false',
+        'ANSIBLE_CALLBACKS_ENABLED': '',
+    })
+    environ.update(env)
+    argv = ['ansible-playbook', '-i', inventory, os.path.join(SCENARIO_DIR, playbook)] + list(args)
+    proc = subprocess.run(argv, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, timeout=1200)
+    recap = dict((m.group('host'), dict((k, int(v)) for k, v in m.groupdict().items() if k != 'host'))
+                 for m in RECAP_RE.finditer(proc.stdout))
+    return proc.returncode, proc.stdout, recap
+
+
+def inventory_vars(host):
+    """The inventory variables of a testinfra host (group_vars from molecule.yml included)."""
+    return host.ansible.get_variables()
+
+
+def to_json(value):
+    return json.dumps(value, sort_keys=True)
+
+
+def scenario_vars():
+    """group_vars/all of the scenario's molecule.yml: the values the tests compare against."""
+    import yaml
+    with open(os.path.join(SCENARIO_DIR, 'molecule.yml')) as handle:
+        config = yaml.safe_load(handle)
+    return config['provisioner']['inventory']['group_vars']['all']
+
+
+def all_hosts():
+    """Every host of the scenario, for tests that run Ansible once and then look at each host."""
+    import testinfra
+    return testinfra.get_hosts(['ansible://all'], ansible_inventory=os.environ['MOLECULE_INVENTORY_FILE'])
