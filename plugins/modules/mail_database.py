@@ -20,7 +20,7 @@ description:
     change is applied or none is.
   - The users' password hashes are never returned or shown in a diff.
 author:
-  - mailfleet maintainers
+  - mailfleet maintainers (@mailfleet)
 extends_documentation_fragment:
   - community.mysql.mysql
   - ansible.builtin.action_common_attributes
