@@ -29,7 +29,7 @@ echo "==> ansible-playbook playbooks/site.yml (demo inventory, demo vault)"
 ansible-playbook -i demo/inventory.yml --vault-password-file demo/vault-password.txt playbooks/site.yml
 
 echo "==> What $name now serves"
-echo "--- mail database (as the read-only account sees it)"
+echo "--- mail database content"
 podman exec "$name" mariadb --table --database=mailserver --execute="
   SELECT d.name AS domain, u.email AS mailbox FROM virtual_domains d LEFT JOIN virtual_users u ON u.domain_id = d.id;
   SELECT source, destination FROM virtual_aliases ORDER BY source;"

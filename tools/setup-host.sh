@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 say() { printf '==> %s\n' "$*"; }
 
-host_packages=(podman runc debootstrap uidmap slirp4netns fuse-overlayfs iproute2)
+host_packages=(podman runc debootstrap uidmap slirp4netns fuse-overlayfs iproute2 shellcheck)
 missing=()
 for pkg in "${host_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
