@@ -1,0 +1,556 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailfleet.postfix_mysql contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Ask Postfix tables with ``postmap -q -``, for the postmap_query module and the postmap lookup.
+
+What real Postfix does (Debian 12, Postfix 3.7, MariaDB 10.11), and what this file relies on:
+
+- ``postmap -q - TYPE:NAME`` reads keys from stdin, one a line, and prints
+  ``key<TAB>value`` for each key found, in input order, with the key exactly as it was
+  given (case kept, a duplicate key printed twice). Keys not found print nothing.
+  Several result rows come back joined with commas.
+- Exit status: 0 when at least one key was found, 1 when none was found AND when the
+  table is broken. Only stderr (``postmap: fatal: ...``, after a one-second sleep)
+  tells the two apart.
+- A fatal error in the middle of a batch loses every answer printed before it (stdout
+  is a buffered pipe and is not flushed): a broken table means the whole batch failed.
+- An empty input line is skipped with ``warning: table "...": empty query string --
+  ignored``; a key with a newline cannot be sent at all. Both are refused here.
+
+One place for: the process runner (tests replace it), chunking, parsing of stdout,
+classification of stderr, reading of the mysql_table(5) client file (hosts, password)
+and redaction of the password from every message.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+import subprocess
+import threading
+
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import (
+    C_LOCALE_ENV,
+    parse_diagnostics,
+    redact,
+)
+
+# Below this many keys per process, a second process costs more than it saves.
+MIN_KEYS_PER_PROCESS = 100
+# Each postmap process is one more database connection: stay far below
+# MariaDB's default max_connections (151) even on a big machine.
+MAX_PARALLEL = 8
+DEFAULT_TIMEOUT = 120
+
+# Table types whose name is a client configuration file (with hosts and a password).
+CLIENT_FILE_TYPES = ('mysql', 'pgsql', 'ldap', 'sqlite', 'memcache', 'mongodb')
+# Debian splits map types into packages: the hint for "unsupported dictionary type".
+DEBIAN_MAP_PACKAGES = {
+    'mysql': 'postfix-mysql',
+    'pgsql': 'postfix-pgsql',
+    'ldap': 'postfix-ldap',
+    'sqlite': 'postfix-sqlite',
+    'lmdb': 'postfix-lmdb',
+    'cdb': 'postfix-cdb',
+    'pcre': 'postfix-pcre',
+    'mongodb': 'postfix-mongodb',
+}
+# Client file keys that hold a secret, and (second line of defence) any key whose name
+# looks like one, misspellings included: Postfix echoes misparsed values in its errors.
+SECRET_KEYS = ('password', 'bind_pw')
+_SECRET_NAME_RE = re.compile(r'pass|pasw|pwd|(^|_)pw$|secret', re.IGNORECASE)
+_ASSIGNMENT_RE = re.compile(r'^\s*([A-Za-z0-9_.-]+)\s*=\s*(.*?)\s*$')
+
+
+class PostmapError(Exception):
+    """A table could not be asked. str() is the full, already redacted, message.
+
+    kind is one of: refused (bad input), exec (postmap cannot be started), timeout,
+    unsupported_type, missing_file, unreadable, config, access_denied, connect, query,
+    failed (any other fatal error).
+    """
+
+    def __init__(self, message, kind='failed', table=None, hosts=None, postfix_messages=None):
+        super(PostmapError, self).__init__(message)
+        self.message = message
+        self.kind = kind
+        self.table = table
+        self.hosts = hosts
+        self.postfix_messages = postfix_messages or []
+
+
+class ProcessResult(object):
+    """What one postmap process left: exit status, stdout, stderr (text)."""
+
+    __slots__ = ('rc', 'stdout', 'stderr', 'timed_out')
+
+    def __init__(self, rc, stdout, stderr, timed_out=False):
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+        self.timed_out = timed_out
+
+    def __repr__(self):
+        return 'ProcessResult(%r, %r, %r, %r)' % (self.rc, self.stdout, self.stderr, self.timed_out)
+
+
+class PostmapRunner(object):
+    """Run several commands at once, each fed its own stdin; argv lists only, C locale.
+
+    run(jobs) takes a list of (argv, stdin_text) and returns one ProcessResult per job,
+    in the same order. Unit tests replace this class.
+    """
+
+    def __init__(self, timeout=DEFAULT_TIMEOUT, environ=None):
+        self.timeout = timeout
+        env = dict(os.environ if environ is None else environ)
+        env.update(C_LOCALE_ENV)
+        self.env = env
+
+    def _start(self, argv):
+        return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=self.env, close_fds=True)
+
+    def _finish(self, proc, data, results, index):
+        timed_out = False
+        try:
+            out, err = proc.communicate(data, timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            proc.kill()
+            out, err = proc.communicate()
+        results[index] = ProcessResult(proc.returncode, _decode(out), _decode(err), timed_out)
+
+    def run(self, jobs):
+        procs = []
+        try:
+            for argv, data in jobs:
+                procs.append(self._start(argv))
+        except OSError as exc:
+            for proc in procs:
+                proc.kill()
+                proc.wait()
+            raise PostmapError('cannot run %s: %s' % (jobs[len(procs)][0][0], exc), kind='exec')
+        results = [None] * len(procs)
+        inputs = [data.encode('utf-8') for argv, data in jobs]
+        if len(procs) == 1:
+            self._finish(procs[0], inputs[0], results, 0)
+            return results
+        threads = [threading.Thread(target=self._finish, args=(proc, inputs[i], results, i))
+                   for i, proc in enumerate(procs)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return results
+
+
+def _decode(data):
+    # Keys went out as UTF-8; a value in another encoding must not break the parse.
+    return data.decode('utf-8', 'replace') if data is not None else ''
+
+
+# ---------------------------------------------------------------- input checks
+
+def validate_keys(keys):
+    """Return the keys as a list of text, or raise PostmapError (kind refused)."""
+    bad = []
+    checked = []
+    for key in keys:
+        if key is None:
+            key = ''
+        if not isinstance(key, str):
+            key = str(key)
+        if key == '' or any(c in key for c in '\n\r\t\0'):
+            bad.append(key)
+        checked.append(key)
+    if bad:
+        raise PostmapError(
+            'refused key(s) %s: postmap reads one key a line and answers key<TAB>value, so a '
+            'key cannot be empty or contain a newline, carriage return, TAB or NUL byte'
+            % ', '.join(repr(k) for k in bad),
+            kind='refused')
+    return checked
+
+
+def validate_table(table):
+    """Refuse what postmap would misread: empty names, options, newlines."""
+    if not isinstance(table, str) or not table.strip():
+        raise PostmapError('refused table %r: give a Postfix table as type:name, '
+                           'for example mysql:/etc/postfix/mysql-virtual-alias-maps.cf' % (table,),
+                           kind='refused')
+    if table.startswith('-') or '\n' in table or '\0' in table:
+        raise PostmapError('refused table %r: a table cannot start with "-" or contain a newline'
+                           % (table,), kind='refused', table=table)
+    return table
+
+
+def unique(keys):
+    """Keys in first-seen order, each once."""
+    seen = set()
+    out = []
+    for key in keys:
+        if key not in seen:
+            seen.add(key)
+            out.append(key)
+    return out
+
+
+# ---------------------------------------------------------------- client files
+
+def parse_client_file(text):
+    """Parse main.cf syntax (mysql_table(5) client files). Returns (settings, secrets).
+
+    ``#`` starts a comment only as the first non-blank character; a line that starts
+    with whitespace continues the previous logical line (appended as it is, like Postfix
+    does, which is how a mis-indented ``password`` line ends up inside the ``user``
+    value and in Postfix's "Access denied for user ..." message). secrets holds the
+    value of every secret-looking key, also when it sits on a continuation line.
+    """
+    logical = []
+    secrets = set()
+    for raw in text.splitlines():
+        stripped = raw.strip()
+        if not stripped or stripped.startswith('#'):
+            continue
+        match = _ASSIGNMENT_RE.match(raw)
+        if match and _SECRET_NAME_RE.search(match.group(1)) and match.group(2):
+            secrets.add(match.group(2))
+        if raw[:1].isspace() and logical:
+            logical[-1] += raw
+        else:
+            logical.append(raw)
+    settings = {}
+    for line in logical:
+        match = _ASSIGNMENT_RE.match(line)
+        if not match:
+            continue
+        name, value = match.group(1), match.group(2)
+        settings[name] = value
+        if (name in SECRET_KEYS or _SECRET_NAME_RE.search(name)) and value:
+            secrets.add(value)
+    return settings, secrets
+
+
+def split_table(table):
+    """'proxy:mysql:/x.cf' -> ('mysql', '/x.cf'); a bare name has type None."""
+    rest = table
+    while rest.startswith('proxy:'):
+        rest = rest[len('proxy:'):]
+    if ':' not in rest:
+        return None, rest
+    map_type, name = rest.split(':', 1)
+    return map_type, name
+
+
+class TableInfo(object):
+    """A table and what its client file says: hosts to name in errors, secrets to hide."""
+
+    def __init__(self, table, map_type=None, path=None, hosts=None, secrets=None, readable=None, note=None):
+        self.table = table
+        self.map_type = map_type
+        self.path = path
+        self.hosts = hosts
+        self.secrets = secrets or set()
+        self.readable = readable
+        self.note = note
+
+    def describe_hosts(self):
+        if self.hosts:
+            return ', '.join(self.hosts)
+        return self.note or 'unknown'
+
+
+def table_info(table, reader=None):
+    """Read the client file of a database table (when it is one, and readable)."""
+    map_type, name = split_table(table)
+    info = TableInfo(table, map_type=map_type)
+    if map_type not in CLIENT_FILE_TYPES or not name.startswith('/'):
+        return info
+    info.path = name
+    try:
+        if reader is not None:
+            text = reader(name)
+        else:
+            with open(name, 'rb') as handle:
+                text = handle.read().decode('utf-8', 'replace')
+    except (IOError, OSError, ValueError) as exc:
+        info.readable = False
+        info.note = 'unknown, client file not readable: %s' % (getattr(exc, 'strerror', None) or exc)
+        return info
+    info.readable = True
+    settings, secrets = parse_client_file(text)
+    info.secrets = secrets
+    if map_type == 'ldap':
+        hosts = settings.get('server_host', 'localhost')
+    elif map_type == 'sqlite':
+        hosts = settings.get('dbpath', '')
+    else:
+        hosts = settings.get('hosts', '')
+        if not hosts.strip():
+            info.note = 'localhost (default, the UNIX socket)'
+    info.hosts = [h for h in re.split(r'[\s,]+', hosts) if h]
+    return info
+
+
+# ---------------------------------------------------------------- stdout and stderr
+
+def split_chunks(keys, parallel=None, min_per_process=MIN_KEYS_PER_PROCESS):
+    """Split keys into contiguous chunks (order kept) for concurrent processes.
+
+    parallel None or 0 means automatic: the number of CPUs, at most MAX_PARALLEL.
+    Every process gets at least min_per_process keys, so fewer keys use fewer processes
+    (with the defaults: 1 process below 200 keys).
+    """
+    if not parallel:
+        parallel = min(os.cpu_count() or 1, MAX_PARALLEL)
+    count = max(1, min(int(parallel), len(keys) // max(1, min_per_process)))
+    size, extra = divmod(len(keys), count)
+    chunks = []
+    start = 0
+    for i in range(count):
+        end = start + size + (1 if i < extra else 0)
+        chunks.append(keys[start:end])
+        start = end
+    return [chunk for chunk in chunks if chunk]
+
+
+def parse_answers(keys, stdout):
+    """Map postmap's ``key<TAB>value`` lines back onto the keys that were sent.
+
+    Lines come in input order for found keys only, with the key as sent (keys with a TAB
+    are refused, so the first TAB ends the key). Matching walks the sent keys in order; a
+    line that matches no later key (a value with a newline) continues the last value.
+    Returns {key: value} for the found keys.
+    """
+    answers = {}
+    position = 0
+    last = None
+    for line in stdout.split('\n'):
+        if line == '' and last is None:
+            continue
+        index = position
+        while index < len(keys) and not line.startswith(keys[index] + '\t'):
+            index += 1
+        if index < len(keys):
+            key = keys[index]
+            answers[key] = line[len(key) + 1:]
+            last = key
+            position = index + 1
+        elif last is not None:
+            answers[last] += '\n' + line
+    if last is not None and answers[last].endswith('\n'):
+        answers[last] = answers[last][:-1]
+    return answers
+
+
+_CLASSES = (
+    # (kind, pattern in any diagnostic text, what to do)
+    ('unsupported_type', re.compile(r'unsupported dictionary type: (?P<type>\S+)'), None),
+    ('access_denied', re.compile(r'Access denied for user'),
+     'the database refused the login: check user, password and the account\'s host in the GRANT'),
+    ('connect', re.compile(r'connect to \w+ server|Can\'t connect to|Connection refused|Unknown (MySQL|MariaDB) server host'),
+     'the database server cannot be reached: is it running, and do hosts name the right address and port?'),
+    ('query', re.compile(r'query failed:'),
+     'the database rejected the SQL: check the query (table and column names, quoting)'),
+    ('config', re.compile(r'open \S*/main\.cf: '),
+     'the Postfix configuration directory is wrong or unreadable'),
+    ('unreadable', re.compile(r'^open (database )?\S+: Permission denied'),
+     'the table cannot be read by this user: run as root (become: true) or as a member of group postfix'),
+    ('missing_file', re.compile(r'^open (database )?\S+: No such file or directory'),
+     'the table\'s file does not exist (for hash/lmdb/cdb maps, run postmap on the source file)'),
+)
+
+
+def classify(diagnostics):
+    """Return (kind, hint) for a broken table, from its diagnostics."""
+    for kind, pattern, hint in _CLASSES:
+        for diag in diagnostics:
+            match = pattern.search(diag.text)
+            if not match:
+                continue
+            if kind == 'unsupported_type':
+                map_type = match.group('type').rstrip('.')
+                package = DEBIAN_MAP_PACKAGES.get(map_type)
+                hint = 'this Postfix has no support for %s tables' % map_type
+                if package:
+                    hint += ': install the %s package' % package
+            return kind, hint
+    return 'failed', None
+
+
+def is_failure(result):
+    """A postmap run failed when it timed out, died, exited >1 or said fatal/panic."""
+    if result.timed_out or result.rc is None or result.rc < 0 or result.rc > 1:
+        return True
+    return any(d.level in ('fatal', 'panic') for d in parse_diagnostics(result.stderr))
+
+
+def table_error(info, results, secrets=()):
+    """Build the PostmapError for a table from the failed results of its processes."""
+    diagnostics = []
+    for result in results:
+        if is_failure(result):
+            for diag in parse_diagnostics(result.stderr):
+                if diag not in diagnostics:
+                    diagnostics.append(diag)
+    if any(r.timed_out for r in results):
+        kind, hint = 'timeout', 'postmap did not finish in time (a database host that drops packets?)'
+    else:
+        kind, hint = classify(diagnostics)
+    all_secrets = set(secrets) | set(info.secrets)
+    message = 'postmap cannot query table %s' % info.table
+    if info.map_type in CLIENT_FILE_TYPES:
+        message += ' (database host(s): %s)' % info.describe_hosts()
+    if hint:
+        message += ': %s' % hint
+    if not message.endswith(('.', '?')):
+        message += '.'
+    lines = [d.text if d.level == 'info' else '%s: %s' % (d.level, d.text) for d in diagnostics]
+    if lines:
+        message += '\nPostfix said:\n' + '\n'.join('  ' + line for line in lines)
+    else:
+        rcs = sorted(set(str(r.rc) for r in results if is_failure(r)))
+        message += '\npostmap exited with status %s and printed nothing on stderr.' % ', '.join(rcs)
+    return PostmapError(redact(message, all_secrets), kind=kind, table=redact(info.table, all_secrets),
+                        hosts=[redact(h, all_secrets) for h in info.hosts or []],
+                        postfix_messages=[redact(line, all_secrets) for line in lines])
+
+
+def warnings_of(results, secrets=()):
+    """Non-fatal diagnostics of successful runs, once each, redacted."""
+    out = []
+    for result in results:
+        for diag in parse_diagnostics(result.stderr):
+            if diag.level in ('fatal', 'panic'):
+                continue
+            line = redact('postmap %s: %s' % (diag.level, diag.text), secrets)
+            if line not in out:
+                out.append(line)
+    return out
+
+
+# ---------------------------------------------------------------- the query
+
+def build_argv(postmap, table, config_dir=None):
+    argv = [postmap]
+    if config_dir:
+        argv += ['-c', config_dir]
+    argv += ['-q', '-', table]
+    return argv
+
+
+class QueryResult(object):
+    """answers: {key: value or None} in key order; answered_by: {key: table} for found keys."""
+
+    def __init__(self, keys):
+        self.keys = keys
+        self.answers = dict((key, None) for key in keys)
+        self.answered_by = {}
+        self.warnings = []
+        self.secrets = set()
+        self.processes = 0
+
+    @property
+    def found(self):
+        return len(self.answered_by)
+
+    @property
+    def missing(self):
+        return len(self.keys) - len(self.answered_by)
+
+
+def query_tables(postmap, tables, keys, config_dir=None, parallel=None, runner=None,
+                 timeout=DEFAULT_TIMEOUT, reader=None):
+    """Ask tables in order, first hit wins: keys found in one table are not asked of the next.
+
+    All keys of one table go to one ``postmap -q -`` process, or to a few concurrent ones
+    (see split_chunks); the answers are the same either way. Raises PostmapError.
+    """
+    if isinstance(tables, str):
+        tables = [tables]
+    tables = [validate_table(t) for t in tables]
+    if not tables:
+        raise PostmapError('no table to query', kind='refused')
+    if parallel is not None and int(parallel) < 0:
+        raise PostmapError('parallel must be 0 (automatic) or a positive number', kind='refused')
+    keys = unique(validate_keys(keys))
+    runner = runner if runner is not None else PostmapRunner(timeout=timeout)
+    infos = [table_info(t, reader=reader) for t in tables]
+    result = QueryResult(keys)
+    for info in infos:
+        result.secrets |= info.secrets
+    pending = list(keys)
+    for info in infos:
+        if not pending:
+            break
+        argv = build_argv(postmap, info.table, config_dir)
+        chunks = split_chunks(pending, parallel)
+        results = runner.run([(argv, ''.join(key + '\n' for key in chunk)) for chunk in chunks])
+        result.processes += len(chunks)
+        if any(is_failure(r) for r in results):
+            raise table_error(info, results, result.secrets)
+        for chunk, run in zip(chunks, results):
+            for key, value in parse_answers(chunk, run.stdout).items():
+                result.answers[key] = value
+                result.answered_by[key] = info.table
+        for warning in warnings_of(results, result.secrets):
+            if warning not in result.warnings:
+                result.warnings.append(warning)
+        pending = [key for key in pending if key not in result.answered_by]
+    return result
+
+
+# ---------------------------------------------------------------- expectations
+
+NOT_FOUND = '(not found)'
+
+
+def _items(value):
+    return sorted(item.strip() for item in value.split(','))
+
+
+def expectation_matches(expected, got):
+    """None: must be missing; a list: comma-separated items in any order; else equal text."""
+    if expected is None:
+        return got is None
+    if got is None:
+        return False
+    if isinstance(expected, (list, tuple)):
+        return _items(got) == sorted(str(item).strip() for item in expected)
+    return got == str(expected)
+
+
+def _show_expected(expected):
+    if expected is None:
+        return NOT_FOUND
+    if isinstance(expected, (list, tuple)):
+        return 'any order: ' + ','.join(str(item) for item in expected)
+    return str(expected)
+
+
+def mismatches(answers, expect):
+    """[(key, expected text, got text)] for every expectation not met."""
+    out = []
+    for key, expected in expect.items():
+        got = answers.get(key)
+        if not expectation_matches(expected, got):
+            out.append((key, _show_expected(expected), NOT_FOUND if got is None else got))
+    return out
+
+
+def format_table(rows, header=('key', 'expected', 'got')):
+    """A small plain-text table."""
+    rows = [tuple(str(c).replace('\n', '\\n') for c in row) for row in rows]
+    widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
+    lines = []
+    for row in [header, tuple('-' * w for w in widths)] + rows:
+        lines.append('  '.join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+    return '\n'.join(lines)
+
+
+def redact_answers(answers, secrets):
+    """A copy of answers with secrets hidden in keys and values."""
+    return dict((redact(key, secrets), redact(value, secrets)) for key, value in answers.items())

@@ -1,0 +1,345 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mailfleet.postfix_mysql contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: postmap_query
+short_description: Ask Postfix tables for keys with postmap, and check the answers
+version_added: "0.1.0"
+description:
+  - Looks keys up in one Postfix table, or in a list of tables asked in order like Postfix
+    does (first hit wins), with C(postmap -q -) on the managed host. Never changes anything.
+  - All keys of a table are answered by one C(postmap -q -) process (keys on stdin), that is
+    one database connection for any number of keys, instead of one process and one
+    connection per key. Large key sets may be split over a few concurrent processes, see
+    O(parallel).
+  - Unlike a plain C(postmap -q), which exits 1 both for "not found" and for a broken
+    table, this module tells the two apart. A broken table (database down, access denied,
+    SQL error, unreadable or missing client file, map type not installed) fails the task
+    with the table, the database host(s) from the client file and Postfix's own message.
+  - The C(password) of the mysql_table(5) client file is read and hidden from every
+    message and returned value, in addition to Postfix never printing it itself.
+  - Use O(expect) to turn the lookups into a check, for example after deploying the
+    client files or a database change.
+  - C(postmap -q) does one literal lookup per key, without the C(@domain) fallback of
+    virtual(5). To test a catch-all, ask for the key C(@example.org) itself.
+author:
+  - mailfleet maintainers (@mailfleet)
+options:
+  table:
+    description:
+      - The Postfix table to ask, as C(type:name), for example
+        C(mysql:/etc/postfix/mysql-virtual-alias-maps.cf) or C(proxy:mysql:/etc/postfix/...).
+      - Exactly one of O(table) and O(tables) is required.
+    type: str
+  tables:
+    description:
+      - Several tables asked in this order, as Postfix asks the tables of a parameter such
+        as C(virtual_alias_maps). The first table that knows a key answers it; keys found
+        in one table are not asked of the next ones.
+      - Exactly one of O(table) and O(tables) is required.
+    type: list
+    elements: str
+  keys:
+    description:
+      - The key or keys to look up, as literal lookup keys (an address, a domain, C(@domain)).
+      - Keys are sent one a line, so a key cannot be empty or contain a newline, a carriage
+        return, a TAB or a NUL byte; such keys are refused.
+      - A single string with commas is split into several keys, as for any Ansible list.
+      - Keys are not secret and are not hidden. If the values of a table are secret, set
+        C(no_log) to V(true) on the task.
+      - At least one of O(keys) and O(expect) is required.
+    type: list
+    elements: str
+  expect:
+    description:
+      - Expected answers, as a mapping of key to value. Keys listed here are looked up too.
+      - V(null) means the key must not be found.
+      - A string (or number) must equal the answer exactly.
+      - A list means that the answer is these comma-separated items in any order, as for
+        a query that returns several rows (Postfix joins them with commas, in no
+        guaranteed order).
+      - When any answer differs, the task fails with a table of every key whose answer
+        differs (key, expected, got).
+    type: dict
+  config_dir:
+    description:
+      - The Postfix configuration directory (C(postmap -c)), for a second Postfix instance.
+      - By default, postmap's own default (usually C(/etc/postfix)).
+    type: path
+  parallel:
+    description:
+      - The largest number of C(postmap -q -) processes run at once for one table. Each
+        process is one database connection and gets at least 100 keys, so fewer than 200
+        keys always use one process.
+      - V(0) means the number of CPUs of the managed host, at most 8. V(1) never splits.
+      - The answers are the same whatever the value.
+    type: int
+    default: 0
+  timeout:
+    description:
+      - Seconds each C(postmap) process may run before it is killed and the task fails.
+    type: int
+    default: 120
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads; it runs the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+notes:
+  - Reading a database client file needs the rights to read it, which is root or group
+    C(postfix) with the usual C(root:postfix 0640); use C(become).
+  - For the same query from the controller, see the
+    P(mailfleet.postfix_mysql.postmap#lookup) lookup.
+requirements:
+  - postfix (the C(postmap) command) on the managed host, and the package for the map
+    type, such as C(postfix-mysql) for C(mysql:) tables.
+seealso:
+  - plugin: mailfleet.postfix_mysql.postmap
+    plugin_type: lookup
+  - name: postmap(1)
+    description: The Postfix manual page of postmap.
+    link: https://www.postfix.org/postmap.1.html
+  - name: mysql_table(5)
+    description: The Postfix manual page of MySQL client files.
+    link: https://www.postfix.org/mysql_table.5.html
+'''
+
+EXAMPLES = r'''
+- name: Check that the mail domains are known to Postfix
+  mailfleet.postfix_mysql.postmap_query:
+    table: mysql:/etc/postfix/mysql-virtual-mailbox-domains.cf
+    expect:
+      example.org: 1
+      example.com: 1
+      not-ours.example: null
+  become: true
+
+- name: Check aliases the way Postfix resolves them (first table wins)
+  mailfleet.postfix_mysql.postmap_query:
+    tables:
+      - mysql:/etc/postfix/mysql-virtual-alias-maps.cf
+      - mysql:/etc/postfix/mysql-email2email.cf
+    expect:
+      postmaster@example.org: john@example.org
+      john@example.org: john@example.org
+      team@example.org: [john@example.org, jane@example.org]
+      "@example.org": jane@example.org
+  become: true
+
+- name: Look up many mailboxes with one postmap process (or a few, for large lists)
+  mailfleet.postfix_mysql.postmap_query:
+    table: mysql:/etc/postfix/mysql-virtual-mailbox-maps.cf
+    keys: "{{ mailboxes | map(attribute='email') | list }}"
+  become: true
+  register: mailbox_lookup
+
+- name: Show the mailboxes Postfix does not know
+  ansible.builtin.debug:
+    msg: "{{ mailbox_lookup.answers | dict2items | selectattr('value', 'none') | map(attribute='key') | list }}"
+'''
+
+RETURN = r'''
+answers:
+  description:
+    - Every key asked (from O(keys) and O(expect)) with its answer, or V(null) when no
+      table knows it. Several result rows are joined with commas, as Postfix does.
+  returned: success, and when O(expect) is not met
+  type: dict
+  sample:
+    postmaster@example.org: john@example.org
+    team@example.org: john@example.org,jane@example.org
+    nobody@example.org: null
+answered_by:
+  description: For every key found, the table that answered it.
+  returned: success, and when O(expect) is not met
+  type: dict
+  sample:
+    postmaster@example.org: mysql:/etc/postfix/mysql-virtual-alias-maps.cf
+found:
+  description: How many keys were found.
+  returned: success, and when O(expect) is not met
+  type: int
+  sample: 2
+missing:
+  description: How many keys were not found.
+  returned: success, and when O(expect) is not met
+  type: int
+  sample: 1
+tables:
+  description: The tables asked, in order.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - mysql:/etc/postfix/mysql-virtual-alias-maps.cf
+processes:
+  description: How many postmap processes ran (one per table, more when O(parallel) split the keys).
+  returned: success, and when O(expect) is not met
+  type: int
+  sample: 1
+mismatches:
+  description: The keys whose answer differs from O(expect).
+  returned: when O(expect) is not met
+  type: list
+  elements: dict
+  contains:
+    key:
+      description: The key.
+      type: str
+    expected:
+      description: What was expected; (not found) for V(null).
+      type: str
+    got:
+      description: The answer; (not found) when no table knows the key.
+      type: str
+  sample:
+    - key: nobody@example.org
+      expected: john@example.org
+      got: (not found)
+error_kind:
+  description:
+    - What went wrong with a table, when one failed. One of V(refused), V(exec), V(timeout),
+      V(unsupported_type), V(missing_file), V(unreadable), V(config), V(access_denied),
+      V(connect), V(query), V(failed).
+  returned: failure
+  type: str
+  sample: access_denied
+failed_table:
+  description: The table that failed.
+  returned: failure of a table
+  type: str
+  sample: mysql:/etc/postfix/mysql-virtual-alias-maps.cf
+hosts:
+  description: The database hosts of the failed table, read from its client file.
+  returned: failure of a table
+  type: list
+  elements: str
+  sample: [127.0.0.1]
+postfix_messages:
+  description: Postfix's own messages about the failed table (password hidden).
+  returned: failure of a table
+  type: list
+  elements: str
+  sample:
+    - "warning: connect to mysql server 127.0.0.1: Access denied for user 'mailuser'@'localhost' (using password: YES)"
+    - "fatal: table mysql:/etc/postfix/mysql-virtual-alias-maps.cf: query error: Resource temporarily unavailable"
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import redact
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import (
+    PostmapError,
+    PostmapRunner,
+    format_table,
+    mismatches,
+    query_tables,
+    redact_answers,
+    table_info,
+)
+
+
+def _scalar_text(value):
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    return str(value)
+
+
+def normalise_expect(expect):
+    """Keys as text; scalars as text (1 -> '1'); lists of text; None kept."""
+    out = {}
+    for key, value in (expect or {}).items():
+        if value is not None:
+            if isinstance(value, (list, tuple)):
+                value = [_scalar_text(item) for item in value]
+            else:
+                value = _scalar_text(value)
+        out[_scalar_text(key)] = value
+    return out
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            table=dict(type='str'),
+            tables=dict(type='list', elements='str'),
+            # Lookup keys (addresses, domains), not secrets: the name only looks like one.
+            keys=dict(type='list', elements='str', no_log=False),
+            expect=dict(type='dict'),
+            config_dir=dict(type='path'),
+            parallel=dict(type='int', default=0),
+            timeout=dict(type='int', default=120),
+        ),
+        mutually_exclusive=[('table', 'tables')],
+        required_one_of=[('table', 'tables'), ('keys', 'expect')],
+        supports_check_mode=True,
+    )
+    params = module.params
+    tables = [params['table']] if params['table'] is not None else params['tables']
+    expect = normalise_expect(params['expect'])
+    keys = list(params['keys'] or [])
+    keys += [key for key in expect if key not in keys]
+    result = dict(changed=False, tables=tables)
+
+    # Read the client files first, so that their passwords are hidden from everything
+    # this module returns, whatever happens next (AnsibleModule scrubs no_log_values).
+    secrets = set()
+    for table in tables:
+        if isinstance(table, str):
+            secrets |= table_info(table).secrets
+    module.no_log_values.update(secrets)
+
+    if not keys:
+        module.fail_json(msg='nothing to look up: give keys or expect', error_kind='refused', **result)
+    if params['parallel'] < 0:
+        module.fail_json(msg='parallel must be 0 (automatic) or a positive number', error_kind='refused', **result)
+    if params['timeout'] <= 0:
+        module.fail_json(msg='timeout must be a positive number of seconds', error_kind='refused', **result)
+
+    postmap = module.get_bin_path('postmap', required=True, opt_dirs=['/usr/sbin', '/usr/local/sbin'])
+    try:
+        answer = query_tables(postmap, tables, keys, config_dir=params['config_dir'],
+                              parallel=params['parallel'],
+                              runner=PostmapRunner(timeout=params['timeout']))
+    except PostmapError as exc:
+        failure = dict(result, error_kind=exc.kind)
+        if exc.table is not None:
+            failure.update(failed_table=exc.table, hosts=exc.hosts, postfix_messages=exc.postfix_messages)
+        module.fail_json(msg=redact(exc.message, secrets), **failure)
+
+    secrets |= answer.secrets
+    module.no_log_values.update(answer.secrets)
+    for warning in answer.warnings:
+        module.warn(redact(warning, secrets))
+    result.update(
+        answers=redact_answers(answer.answers, secrets),
+        answered_by=dict((redact(k, secrets), v) for k, v in answer.answered_by.items()),
+        found=answer.found,
+        missing=answer.missing,
+        processes=answer.processes,
+    )
+    if expect:
+        bad = mismatches(answer.answers, expect)
+        if bad:
+            rows = [tuple(redact(cell, secrets) for cell in row) for row in bad]
+            module.fail_json(
+                msg=('%d of %d expected answers differ:\n%s' % (len(rows), len(expect), format_table(rows))),
+                mismatches=[dict(key=k, expected=e, got=g) for k, e, g in rows],
+                **result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

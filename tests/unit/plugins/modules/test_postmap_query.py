@@ -1,0 +1,264 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailfleet.postfix_mysql contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import ProcessResult
+from ansible_collections.mailfleet.postfix_mysql.plugins.modules import postmap_query
+
+PASSWORD = 'S3cr3t-pw#1'
+POSTMAP = '/usr/sbin/postmap'
+ALIASES = {
+    'postmaster@example.org': 'john@example.org',
+    'team@example.org': 'john@example.org,jane@example.org',
+    '@example.org': 'jane@example.org',
+}
+IDENTITY = {'john@example.org': 'john@example.org', 'jane@example.org': 'jane@example.org'}
+
+
+class Exit(Exception):
+    pass
+
+
+class Fail(Exception):
+    pass
+
+
+class FakePostfix(object):
+    """Stands for PostmapRunner: answers like real postmap from dicts, records the jobs."""
+
+    def __init__(self, tables=None, errors=None):
+        self.tables = tables or {}
+        self.errors = errors or {}
+        self.jobs = []
+        self.timeout = None
+
+    def __call__(self, timeout=None):
+        self.timeout = timeout
+        return self
+
+    def run(self, jobs):
+        self.jobs.extend(jobs)
+        return [self.answer(argv, data) for argv, data in jobs]
+
+    def answer(self, argv, data):
+        table = argv[-1]
+        if table in self.errors:
+            return ProcessResult(1, '', self.errors[table])
+        values = self.tables.get(table, {})
+        out = ''.join('%s\t%s\n' % (key, values[key]) for key in data.splitlines() if key in values)
+        return ProcessResult(0 if out else 1, out, '')
+
+
+@pytest.fixture
+def files(tmp_path):
+    """Two client files with a password, as the ISPmail tutorial writes them."""
+    out = {}
+    for name in ('aliases', 'email2email'):
+        path = tmp_path / ('mysql-%s.cf' % name)
+        path.write_text('user = mailuser\npassword = %s\nhosts = 127.0.0.1\ndbname = mailserver\n'
+                        "query = SELECT 1 FROM x WHERE y='%%s'\n" % PASSWORD)
+        out[name] = 'mysql:%s' % path
+    return out
+
+
+@pytest.fixture
+def run_module(monkeypatch):
+    """Run main() with args and a fake postmap; return (kind, result, module, fake)."""
+
+    def run(args, fake):
+        seen = {}
+
+        def exit_json(self, **kwargs):
+            seen['module'] = self
+            raise Exit(kwargs)
+
+        def fail_json(self, **kwargs):
+            seen['module'] = self
+            raise Fail(kwargs)
+
+        monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+        monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+        monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, *a, **kw: POSTMAP)
+        monkeypatch.setattr(postmap_query, 'PostmapRunner', fake)
+        with patch_module_args(args):
+            with pytest.raises((Exit, Fail)) as info:
+                postmap_query.main()
+        kind = 'exit' if info.type is Exit else 'fail'
+        return kind, info.value.args[0], seen.get('module'), fake
+
+    return run
+
+
+def test_found_and_not_found(run_module, files):
+    fake = FakePostfix({files['aliases']: ALIASES})
+    kind, result, module, fake = run_module(
+        {'table': files['aliases'], 'keys': ['postmaster@example.org', 'nobody@example.org', 'team@example.org']},
+        fake)
+    assert kind == 'exit'
+    assert result['changed'] is False
+    assert result['answers'] == {'postmaster@example.org': 'john@example.org', 'nobody@example.org': None,
+                                 'team@example.org': 'john@example.org,jane@example.org'}
+    assert (result['found'], result['missing'], result['processes']) == (2, 1, 1)
+    assert result['tables'] == [files['aliases']]
+    assert fake.jobs == [([POSTMAP, '-q', '-', files['aliases']],
+                          'postmaster@example.org\nnobody@example.org\nteam@example.org\n')]
+    assert fake.timeout == 120
+    # The client file's password is scrubbed by AnsibleModule from all output too.
+    assert PASSWORD in module.no_log_values
+
+
+def test_check_mode_same_answers(run_module, files):
+    fake = FakePostfix({files['aliases']: ALIASES})
+    kind, result, module, fake = run_module(
+        {'table': files['aliases'], 'keys': 'postmaster@example.org', '_ansible_check_mode': True}, fake)
+    assert kind == 'exit' and result['changed'] is False
+    assert result['answers'] == {'postmaster@example.org': 'john@example.org'}
+
+
+def test_tables_first_hit_wins(run_module, files):
+    fake = FakePostfix({files['aliases']: dict(ALIASES, **{'john@example.org': 'other@example.net'}),
+                        files['email2email']: IDENTITY})
+    kind, result, module, fake = run_module(
+        {'tables': [files['aliases'], files['email2email']],
+         'keys': ['john@example.org', 'jane@example.org', 'nobody@example.org'],
+         'config_dir': '/etc/postfix-out', 'parallel': 1, 'timeout': 7}, fake)
+    assert kind == 'exit'
+    assert result['answers'] == {'john@example.org': 'other@example.net', 'jane@example.org': 'jane@example.org',
+                                 'nobody@example.org': None}
+    assert result['answered_by'] == {'john@example.org': files['aliases'], 'jane@example.org': files['email2email']}
+    assert fake.jobs == [
+        ([POSTMAP, '-c', '/etc/postfix-out', '-q', '-', files['aliases']],
+         'john@example.org\njane@example.org\nnobody@example.org\n'),
+        ([POSTMAP, '-c', '/etc/postfix-out', '-q', '-', files['email2email']], 'jane@example.org\nnobody@example.org\n'),
+    ]
+    assert fake.timeout == 7
+
+
+def test_parallel_chunks(run_module, files):
+    keys = ['user%d@example.org' % i for i in range(600)]
+    values = dict((k, 'd%d' % i) for i, k in enumerate(keys) if i % 2)
+    kind, result, module, fake = run_module(
+        {'table': files['aliases'], 'keys': keys, 'parallel': 3}, FakePostfix({files['aliases']: values}))
+    assert kind == 'exit'
+    assert result['processes'] == 3
+    assert [data.count('\n') for argv, data in fake.jobs] == [200, 200, 200]
+    assert result['answers'] == dict((k, values.get(k)) for k in keys)
+
+
+@pytest.mark.parametrize('expect, answers_ok, table', [
+    ({'postmaster@example.org': 'john@example.org', 'nobody@example.org': None,
+      'team@example.org': ['jane@example.org', 'john@example.org']}, True, None),
+    ({'postmaster@example.org': 'jane@example.org', 'nobody@example.org': 'x@example.org',
+      'team@example.org': ['jane@example.org'], '@example.org': None, 'k@example.org': None}, False,
+     '4 of 5 expected answers differ:\n'
+     'key                     expected                     got\n'
+     '----------------------  ---------------------------  ---------------------------------\n'
+     'postmaster@example.org  jane@example.org             john@example.org\n'
+     'nobody@example.org      x@example.org                (not found)\n'
+     'team@example.org        any order: jane@example.org  john@example.org,jane@example.org\n'
+     '@example.org            (not found)                  jane@example.org'),
+], ids=['match', 'mismatch'])
+def test_expect(run_module, files, expect, answers_ok, table):
+    kind, result, module, fake = run_module(
+        {'table': files['aliases'], 'keys': ['k@example.org'], 'expect': expect},
+        FakePostfix({files['aliases']: ALIASES}))
+    assert set(result['answers']) == set(expect) | {'k@example.org'}
+    if answers_ok:
+        assert kind == 'exit'
+    else:
+        assert kind == 'fail'
+        assert result['msg'] == table
+        assert result['mismatches'][0] == {'key': 'postmaster@example.org', 'expected': 'jane@example.org',
+                                           'got': 'john@example.org'}
+        assert len(result['mismatches']) == 4
+
+
+def test_expect_numbers_compare_as_text(run_module, files):
+    kind, result, module, fake = run_module(
+        {'table': files['aliases'], 'expect': {'example.org': 1, 'example.net': None}},
+        FakePostfix({files['aliases']: {'example.org': '1'}}))
+    assert kind == 'exit'
+    assert result['answers'] == {'example.org': '1', 'example.net': None}
+
+
+# Real stderr of postmap 3.7.11 (Debian 12) / MariaDB 10.11, see module_utils tests.
+ERRORS = [
+    ('access_denied', "postmap: warning: connect to mysql server 127.0.0.1: Access denied for user "
+                      "'mailuser'@'localhost' (using password: YES)\n"
+                      "postmap: fatal: table {table}: query error: Resource temporarily unavailable\n"),
+    ('connect', "postmap: warning: connect to mysql server 127.0.0.1: Can't connect to server on '127.0.0.1' (115)\n"
+                "postmap: fatal: table {table}: query error: Operation now in progress\n"),
+    ('query', "postmap: warning: {table}: query failed: Unknown column 'sourcex' in 'WHERE'\n"
+              "postmap: fatal: table {table}: query error: Resource temporarily unavailable\n"),
+    ('unreadable', 'postmap: fatal: open {path}: Permission denied\n'),
+    ('missing_file', 'postmap: fatal: open {path}: No such file or directory\n'),
+    ('unsupported_type', 'postmap: fatal: unsupported dictionary type: mysql\n'),
+    # Postfix itself echoing the password (an indented password line glued to user).
+    ('access_denied', "postmap: warning: connect to mysql server 127.0.0.1: Access denied for user "
+                      "'mailuser  password = %s'@'localhost' (using password: NO)\n"
+                      "postmap: fatal: table {table}: query error: Resource temporarily unavailable\n" % PASSWORD),
+]
+
+
+@pytest.mark.parametrize('error_kind, stderr', ERRORS)
+def test_table_errors(run_module, files, error_kind, stderr):
+    table = files['aliases']
+    stderr = stderr.format(table=table, path=table.split(':', 1)[1])
+    kind, result, module, fake = run_module(
+        {'table': table, 'keys': ['postmaster@example.org'], 'expect': {'x@example.org': PASSWORD}},
+        FakePostfix(errors={table: stderr}))
+    assert kind == 'fail'
+    assert result['error_kind'] == error_kind
+    assert result['failed_table'] == table
+    assert result['hosts'] == ['127.0.0.1']
+    assert result['msg'].startswith('postmap cannot query table %s (database host(s): 127.0.0.1): ' % table)
+    assert result['postfix_messages'][-1].startswith('fatal: ')
+    assert PASSWORD not in json.dumps(result)
+    assert PASSWORD in module.no_log_values
+
+
+def test_password_not_in_answers_or_mismatches(run_module, files):
+    kind, result, module, fake = run_module(
+        {'table': files['aliases'], 'expect': {'a@x': 'b@x', 'c@x': PASSWORD}},
+        FakePostfix({files['aliases']: {'a@x': 'pw=' + PASSWORD}}))
+    assert kind == 'fail'
+    assert result['answers'] == {'a@x': 'pw=********', 'c@x': None}
+    assert PASSWORD not in json.dumps(result)
+
+
+@pytest.mark.parametrize('args, words', [
+    ({'keys': ['a@x', '']}, "refused key(s) ''"),
+    ({'keys': ['a\nb@x']}, "refused key(s) 'a\\nb@x'"),
+    ({'keys': []}, 'nothing to look up'),
+    ({'keys': ['a@x'], 'parallel': -1}, 'parallel must be'),
+    ({'keys': ['a@x'], 'timeout': 0}, 'timeout must be'),
+])
+def test_refused(run_module, files, args, words):
+    args = dict(args, table=files['aliases'])
+    kind, result, module, fake = run_module(args, FakePostfix())
+    assert kind == 'fail'
+    assert words in result['msg']
+    assert result['error_kind'] == 'refused'
+    assert fake.jobs == []
+
+
+@pytest.mark.parametrize('args, words', [
+    ({'keys': ['a@x']}, 'one of the following is required: table, tables'),
+    ({'table': 'hash:/a', 'tables': ['hash:/b'], 'keys': ['a@x']}, 'mutually exclusive'),
+    ({'table': 'hash:/a'}, 'one of the following is required: keys, expect'),
+])
+def test_argument_errors(run_module, args, words):
+    kind, result, module, fake = run_module(args, FakePostfix())
+    assert kind == 'fail'
+    assert words in result['msg']
