@@ -1,0 +1,204 @@
+# -*- coding: utf-8 -*-
+"""The postfix role on real Debian hosts: files, main.cf, Postfix's own answers, safety."""
+
+import json
+import os
+import time
+
+import pytest
+
+from mailfleet_testlib import all_hosts, run_playbook, scenario_vars
+
+testinfra_hosts = ['ansible://converged?ansible_inventory=' + os.environ.get('MOLECULE_INVENTORY_FILE', '')]
+
+MAPS = {
+    'virtual-mailbox-domains': "SELECT 1 FROM virtual_domains WHERE name='%s'",
+    'virtual-mailbox-maps': "SELECT 1 FROM virtual_users WHERE email='%s'",
+    'virtual-alias-maps': "SELECT destination FROM virtual_aliases WHERE source='%s'",
+    'email2email': "SELECT email FROM virtual_users WHERE email='%s'",
+}
+PASSWORD = scenario_vars()['postfix_mysql_password'] if os.environ.get('MOLECULE_SCENARIO_DIRECTORY') else ''
+
+
+def converged_hosts():
+    return [h for h in all_hosts() if h.backend.get_hostname() != 'mf-postfix-fresh']
+
+
+def snapshot(host):
+    """Checksums and modes of main.cf and the client files: what a failed run must not touch."""
+    result = host.run("cd /etc/postfix && stat -c '%%n %%a %%U:%%G' main.cf mysql-*.cf && sha256sum main.cf mysql-*.cf")
+    assert result.rc == 0, result.stderr
+    return result.stdout
+
+
+def postmap(host, key, table):
+    return host.run('postmap -q %s %s', key, table)
+
+
+@pytest.mark.parametrize('name', sorted(MAPS))
+def test_client_file_is_root_postfix_0640(host, name):
+    client = host.file('/etc/postfix/mysql-%s.cf' % name)
+    assert client.user == 'root'
+    assert client.group == 'postfix'
+    assert client.mode == 0o640
+
+
+@pytest.mark.parametrize('name, query', sorted(MAPS.items()))
+def test_client_file_has_the_tutorial_content(host, name, query):
+    lines = [line for line in host.file('/etc/postfix/mysql-%s.cf' % name).content_string.splitlines()
+             if line and not line.startswith('#')]
+    assert lines == ['user = mailuser', 'password = ' + PASSWORD, 'hosts = 127.0.0.1',
+                     'dbname = mailserver', 'query = ' + query]
+
+
+def test_no_staging_directory_is_left_behind(host):
+    assert not host.file('/etc/postfix/.mailfleet-staging').exists
+
+
+@pytest.mark.parametrize('parameter, value', [
+    ('virtual_mailbox_domains', 'mysql:/etc/postfix/mysql-virtual-mailbox-domains.cf'),
+    ('virtual_mailbox_maps', 'mysql:/etc/postfix/mysql-virtual-mailbox-maps.cf'),
+    ('virtual_alias_maps', 'mysql:/etc/postfix/mysql-virtual-alias-maps.cf, mysql:/etc/postfix/mysql-email2email.cf'),
+])
+def test_main_cf_points_at_the_maps(host, parameter, value):
+    assert host.check_output('postconf -h %s', parameter) == value
+
+
+def test_other_main_cf_settings_stay(host):
+    # Debian's own settings, written by the package, are not the role's to remove.
+    assert host.check_output('postconf -n -h myhostname') != ''
+    assert 'smtpd_relay_restrictions' in host.check_output('postconf -n')
+
+
+def test_postfix_check_is_silent(host):
+    result = host.run('postfix check')
+    assert result.rc == 0 and result.stdout == '' and result.stderr == ''
+
+
+def test_postfix_runs(host):
+    service = host.service('postfix')
+    if not service.is_running:
+        print(host.run('journalctl -u postfix -u postfix@- --no-pager -n 50').stdout)
+    assert service.is_running and service.is_enabled
+
+
+@pytest.mark.parametrize('key, table, answer', [
+    ('example.org', 'mysql:/etc/postfix/mysql-virtual-mailbox-domains.cf', '1'),
+    ('john@example.org', 'mysql:/etc/postfix/mysql-virtual-mailbox-maps.cf', '1'),
+    ('jack@example.org', 'mysql:/etc/postfix/mysql-virtual-alias-maps.cf', 'john@example.org'),
+    ('john@example.org', 'mysql:/etc/postfix/mysql-email2email.cf', 'john@example.org'),
+    ('@example.org', 'mysql:/etc/postfix/mysql-virtual-alias-maps.cf', 'catchall@example.org'),
+])
+def test_tutorial_postmap_answers(host, key, table, answer):
+    result = postmap(host, key, table)
+    assert result.rc == 0, result.stderr
+    assert result.stdout.strip() == answer
+
+
+def test_catch_all_takes_unknown_local_parts_but_not_real_users(host):
+    """Postfix's own resolution (cleanup rewrites recipients through virtual_alias_maps)."""
+    host.run('postsuper -d ALL')
+    host.check_output('postconf -e defer_transports=virtual')
+    try:
+        host.check_output('postfix reload')
+        for sender, recipient in (('to-john@test.invalid', 'john@example.org'),
+                                  ('to-nobody@test.invalid', 'nobody@example.org')):
+            result = host.run('printf "Subject: catch-all test\\n\\nhello\\n" | sendmail -f %s %s', sender, recipient)
+            assert result.rc == 0, result.stderr
+        recipients = {}
+        for _attempt in range(60):
+            entries = [json.loads(line) for line in host.check_output('postqueue -j').splitlines() if line.strip()]
+            recipients = dict((e['sender'], [r['address'] for r in e['recipients']]) for e in entries)
+            if len(recipients) == 2 and all(e['queue_name'] == 'deferred' for e in entries):
+                break
+            time.sleep(0.5)
+        assert recipients == {'to-john@test.invalid': ['john@example.org'],
+                              'to-nobody@test.invalid': ['catchall@example.org']}
+    finally:
+        host.run('postsuper -d ALL')
+        host.run('postconf -X defer_transports')
+        host.run('postfix reload')
+
+
+def test_check_mode_on_converged_hosts_changes_nothing():
+    before = [snapshot(h) for h in converged_hosts()]
+    rc, output, recap = run_playbook('converge.yml', '--check', '--diff')
+    assert rc == 0, output
+    assert set(recap) == {'mf-postfix-deb12', 'mf-postfix-deb13'}
+    assert all(counts['changed'] == 0 for counts in recap.values()), output
+    assert [snapshot(h) for h in converged_hosts()] == before
+
+
+def test_check_mode_on_a_fresh_host_writes_nothing():
+    rc, output, recap = run_playbook('converge.yml', '--check', '-e', 'mf_target=fresh')
+    assert rc == 0, output
+    assert recap['mf-postfix-fresh']['changed'] > 0  # truthful: the packages would be installed
+    fresh = [h for h in all_hosts() if h.backend.get_hostname() == 'mf-postfix-fresh'][0]
+    assert not fresh.file('/etc/postfix').exists
+    assert not fresh.package('postfix').is_installed
+    assert not fresh.package('mariadb-server').is_installed
+
+
+def test_password_never_in_output_with_diff_and_vvvv_even_when_files_change():
+    # A changed option makes every client file change, so a diff would have something to show.
+    # The tests after this one start from these changed files; nothing needs them undone.
+    rc, output, recap = run_playbook('postfix-only.yml', '--diff', '-vvvv', '-e',
+                                     '{"postfix_mysql_options": {"expansion_limit": "100"}}')
+    assert rc == 0, output
+    assert all(counts['changed'] > 0 for counts in recap.values()), output
+    assert PASSWORD not in output
+    assert PASSWORD.split('#')[1] not in output
+
+
+def test_wrong_password_fails_and_changes_nothing():
+    before = [snapshot(h) for h in converged_hosts()]
+    wrong = 'Wr0ng#secret-never-shown'
+    rc, output, _recap = run_playbook('postfix-only.yml', '-vvv', '-e', json.dumps({'postfix_mysql_password': wrong}))
+    assert rc != 0
+    assert 'Access denied' in output
+    assert 'mysql-virtual-mailbox-domains.cf' in output and '127.0.0.1' in output
+    assert wrong not in output and PASSWORD not in output
+    assert [snapshot(h) for h in converged_hosts()] == before
+    assert not any(h.file('/etc/postfix/.mailfleet-staging').exists for h in converged_hosts())
+
+
+def test_stopped_database_fails_and_changes_nothing():
+    hosts = converged_hosts()
+    before = [snapshot(h) for h in hosts]
+    for h in hosts:
+        h.check_output('systemctl stop mariadb.socket mariadb.service')
+    try:
+        # A pending change (any value other than the current one) makes the role validate.
+        rc, output, _recap = run_playbook('postfix-only.yml', '-e', '{"postfix_mysql_options": {"expansion_limit": "200"}}')
+        assert rc != 0
+        assert "Can't connect" in output and '127.0.0.1' in output
+        assert [snapshot(h) for h in hosts] == before
+    finally:
+        for h in hosts:
+            h.run('systemctl start mariadb.socket mariadb.service')
+
+
+def test_localhost_with_chrooted_daemons_is_refused():
+    rc, output, _recap = run_playbook('postfix-only.yml', '-e', '{"postfix_mysql_hosts": ["localhost"]}')
+    assert rc != 0
+    assert '127.0.0.1' in output and 'postfix_mysql_proxy' in output and 'smtp/inet' in output
+
+
+def test_unsupported_option_is_refused_on_postfix_before_3_9():
+    rc, output, recap = run_playbook('postfix-only.yml', '-e', '{"postfix_mysql_options": {"retry_interval": "30"}}')
+    assert rc != 0
+    assert 'Postfix 3.7' in output and 'retry_interval' in output
+    # Debian 13's Postfix 3.10 knows the option: the host was not stopped by Debian 12's failure.
+    assert recap['mf-postfix-deb13']['failed'] == 0, output
+    assert recap['mf-postfix-deb13']['changed'] > 0, output
+
+
+def test_validation_catches_what_postfix_itself_refuses():
+    """A value Postfix rejects (3.10 wants seconds as a number) never reaches the live files."""
+    deb13 = [h for h in converged_hosts() if h.backend.get_hostname() == 'mf-postfix-deb13']
+    before = [snapshot(h) for h in deb13]
+    rc, output, _recap = run_playbook('postfix-only.yml', '--limit', 'mf-postfix-deb13', '-e',
+                                      '{"postfix_mysql_options": {"retry_interval": "30s"}}')
+    assert rc != 0
+    assert 'bad numerical configuration: retry_interval = 30s' in output
+    assert [snapshot(h) for h in deb13] == before
