@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils import postmap as pm
+from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.fake_postmap import FakePostfix
 
 PASSWORD = 'S3cr3t-pw#1'
 POSTMAP = '/usr/sbin/postmap'
@@ -71,31 +72,6 @@ STDERR = {
         "'mailuser  password = %s'@'localhost' (using password: NO)\n"
         "postmap: fatal: table {table}: query error: Resource temporarily unavailable\n" % PASSWORD),
 }
-
-
-class FakePostfix(object):
-    """Stands for PostmapRunner: answers like real postmap from dicts, records the jobs."""
-
-    def __init__(self, tables=None, errors=None):
-        self.tables = tables or {}
-        self.errors = errors or {}
-        self.jobs = []
-
-    def __call__(self, timeout=None):
-        return self
-
-    def run(self, jobs):
-        self.jobs.extend(jobs)
-        return [self.answer(argv, data) for argv, data in jobs]
-
-    def answer(self, argv, data):
-        table = argv[-1]
-        if table in self.errors:
-            # A fatal error loses every answer printed before it: stdout is empty.
-            return pm.ProcessResult(1, '', self.errors[table])
-        values = self.tables.get(table, {})
-        out = ''.join('%s\t%s\n' % (key, values[key]) for key in data.splitlines() if key in values)
-        return pm.ProcessResult(0 if out else 1, out, '')
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import ProcessResult
 from ansible_collections.mailfleet.postfix_mysql.plugins.modules import postmap_query
+from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.fake_postmap import FakePostfix
 
 PASSWORD = 'S3cr3t-pw#1'
 POSTMAP = '/usr/sbin/postmap'
@@ -32,32 +32,6 @@ class Exit(Exception):
 
 class Fail(Exception):
     pass
-
-
-class FakePostfix(object):
-    """Stands for PostmapRunner: answers like real postmap from dicts, records the jobs."""
-
-    def __init__(self, tables=None, errors=None):
-        self.tables = tables or {}
-        self.errors = errors or {}
-        self.jobs = []
-        self.timeout = None
-
-    def __call__(self, timeout=None):
-        self.timeout = timeout
-        return self
-
-    def run(self, jobs):
-        self.jobs.extend(jobs)
-        return [self.answer(argv, data) for argv, data in jobs]
-
-    def answer(self, argv, data):
-        table = argv[-1]
-        if table in self.errors:
-            return ProcessResult(1, '', self.errors[table])
-        values = self.tables.get(table, {})
-        out = ''.join('%s\t%s\n' % (key, values[key]) for key in data.splitlines() if key in values)
-        return ProcessResult(0 if out else 1, out, '')
 
 
 @pytest.fixture
