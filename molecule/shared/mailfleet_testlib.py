@@ -93,3 +93,36 @@ def podman_host(ansible_host):
     """
     import testinfra
     return testinfra.get_host('podman://' + ansible_host.backend.get_hostname())
+
+
+def json_report(output):
+    """The report of the ansible.posix.json callback found in an ansible-playbook output.
+
+    Other lines (-vvvv debug, warnings) may come before it: the report is the JSON
+    object that starts on a line of its own and has 'plays'.
+    """
+    decoder = json.JSONDecoder()
+    for match in re.finditer(r'^\{$', output, re.M):
+        try:
+            report, _end = decoder.raw_decode(output, match.start())
+        except ValueError:
+            continue
+        if isinstance(report, dict) and 'plays' in report:
+            return report
+    raise AssertionError('no JSON report in the output:\n' + output[-3000:])
+
+
+def run_probe(playbook, task_name, extra_vars, *args, **env):
+    """Run a probe playbook with JSON extra-vars and the json callback.
+
+    Returns (rc, {host: result of the task named task_name}, output); a looped task's
+    result has its items under 'results'.
+    """
+    env.setdefault('ANSIBLE_STDOUT_CALLBACK', 'ansible.posix.json')
+    rc, output, _recap = run_playbook(playbook, '-e', json.dumps(extra_vars), *args, **env)
+    results = {}
+    for play in json_report(output)['plays']:
+        for task in play['tasks']:
+            if task['task']['name'] == task_name:
+                results.update(task['hosts'])
+    return rc, results, output

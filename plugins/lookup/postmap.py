@@ -34,8 +34,8 @@ author:
 options:
   _terms:
     description:
-      - The keys to look up. A key cannot be empty or contain a newline, a carriage return,
-        a TAB or a NUL byte.
+      - The keys to look up. A key cannot be empty, start or end with a blank, or contain a
+        newline, a carriage return, a TAB or a NUL byte.
     type: list
     elements: str
     required: true

@@ -163,13 +163,16 @@ def validate_keys(keys):
             key = ''
         if not isinstance(key, str):
             key = str(key)
-        if key == '' or any(c in key for c in '\n\r\t\0'):
+        # Blanks around a key come from "a, b" split on commas; postmap would look the
+        # blank up literally and answer "not found", hiding the typo.
+        if key == '' or key != key.strip() or any(c in key for c in '\n\r\t\0'):
             bad.append(key)
         checked.append(key)
     if bad:
         raise PostmapError(
             'refused key(s) %s: postmap reads one key a line and answers key<TAB>value, so a '
-            'key cannot be empty or contain a newline, carriage return, TAB or NUL byte'
+            'key cannot be empty, start or end with a blank (write a YAML list, or no blank '
+            'after the commas) or contain a newline, carriage return, TAB or NUL byte'
             % ', '.join(repr(k) for k in bad),
             kind='refused')
     return checked

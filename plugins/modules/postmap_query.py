@@ -49,9 +49,10 @@ options:
   keys:
     description:
       - The key or keys to look up, as literal lookup keys (an address, a domain, C(@domain)).
-      - Keys are sent one a line, so a key cannot be empty or contain a newline, a carriage
-        return, a TAB or a NUL byte; such keys are refused.
-      - A single string with commas is split into several keys, as for any Ansible list.
+      - Keys are sent one a line, so a key cannot be empty, start or end with a blank, or
+        contain a newline, a carriage return, a TAB or a NUL byte; such keys are refused.
+      - A single string with commas is split into several keys, as for any Ansible list;
+        write no blank after the commas (C(a@example.org,b@example.org)) or use a YAML list.
       - Keys are not secret and are not hidden. If the values of a table are secret, set
         C(no_log) to V(true) on the task.
       - At least one of O(keys) and O(expect) is required.

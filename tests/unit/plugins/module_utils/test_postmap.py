@@ -344,7 +344,7 @@ def test_table_info_not_a_client_file():
 
 # ---------------------------------------------------------------- refused input
 
-@pytest.mark.parametrize('keys', [[''], ['a\nb'], ['ok', 'a\rb'], ['a\tb'], ['a\0b']])
+@pytest.mark.parametrize('keys', [[''], ['a\nb'], ['ok', 'a\rb'], ['a\tb'], ['a\0b'], ['a@x', ' b@x'], ['a@x ']])
 def test_refused_keys(keys):
     fake = FakePostfix()
     with pytest.raises(pm.PostmapError) as info:
