@@ -32,6 +32,7 @@ PY
 # ansible-test keeps its per-test virtual environments under ~/.ansible/test; a HOME of
 # the project's own keeps them apart from anything else on the machine and reusable
 # between runs.
+REAL_HOME=$HOME
 export HOME=$top/.cache/ansible-test-home
 mkdir -p "$HOME/.ansible/test/cache"
 cp tools/get-pip-standin.py "$HOME/.ansible/test/cache/get_pip_${pip_pin}.py"
@@ -42,7 +43,12 @@ cd "$tree/mailfleet/postfix_mysql"
 # (Debian 12 has 3.11, Debian 13 has 3.13; ansible-core 2.19 supports targets from 3.8).
 "$top/.venv/bin/ansible-test" sanity --venv --python "$python" --color no
 for target_python in ${SANITY_TARGET_PYTHONS:-3.8 3.13}; do
-  if command -v "python$target_python" >/dev/null 2>&1; then
+  # pyenv's shims answer for every version but run only the selected ones: put the
+  # interpreter's own directory first when pyenv has it.
+  for dir in "${PYENV_ROOT:-$REAL_HOME/.pyenv}"/versions/"$target_python".*/bin; do
+    [ -x "$dir/python$target_python" ] && PATH=$dir:$PATH && break
+  done
+  if "python$target_python" -c '' >/dev/null 2>&1; then
     "$top/.venv/bin/ansible-test" sanity --venv --python "$target_python" --color no --test compile --test import
   else
     echo "run-sanity: python$target_python not found; compile/import for it skipped" >&2

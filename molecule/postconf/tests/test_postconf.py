@@ -71,9 +71,7 @@ def on_all_hosts(command, *args):
         h.run_test(command, *args)
 
 
-
 # --- after converge --------------------------------------------------------------------
-
 @pytest.mark.parametrize('name', sorted(SETTINGS))
 def test_converged_value_is_set_explicitly(host, name):
     assert host.check_output('postconf -n -h %s', name) == render(SETTINGS[name])
