@@ -13,7 +13,7 @@ export PY_COLORS ?= 0
 # Every molecule scenario below molecule/, alphabetical.
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: setup collection lint sanity unit molecule test demo demo-clean bench help
+.PHONY: setup collection lint sanity unit molecule test demo demo-clean bench bench-fleet help
 
 help:
 	@echo "make demo        set up the host and run playbooks/site.yml against a local Debian 12 container"
@@ -62,3 +62,6 @@ demo-clean:
 
 bench: setup
 	bench/postmap_bench.sh
+
+bench-fleet: setup
+	bench/fleet_bench.sh

@@ -1,0 +1,165 @@
+# -*- coding: utf-8 -*-
+"""The fleet: every mail host answers from the databases, fails over, only mail hosts
+may read, the replica follows the primary, and a bad rolling change stops at batch one."""
+
+import os
+import time
+
+import pytest
+import testinfra
+
+from mailfleet_testlib import run_playbook, scenario_vars
+
+DB1, DB2 = 'mf-fleet-db1', 'mf-fleet-db2'
+MAIL = ['mf-fleet-mail1', 'mf-fleet-mail2', 'mf-fleet-mail3']
+ADDRESS = {DB1: '10.213.47.11', DB2: '10.213.47.12',
+           'mf-fleet-mail1': '10.213.47.21', 'mf-fleet-mail2': '10.213.47.22', 'mf-fleet-mail3': '10.213.47.23'}
+PASSWORD = scenario_vars()['postfix_mysql_password'] if os.environ.get('MOLECULE_SCENARIO_DIRECTORY') else ''
+# The tutorial's postmap -q steps: (key, map, expected answer or None for "not found").
+CHECKS = [
+    ('example.org', 'virtual-mailbox-domains', '1'),
+    ('example.net', 'virtual-mailbox-domains', None),
+    ('john@example.org', 'virtual-mailbox-maps', '1'),
+    ('jack@example.org', 'virtual-alias-maps', 'john@example.org'),
+    ('@example.org', 'virtual-alias-maps', 'catchall@example.org'),
+    ('john@example.org', 'email2email', 'john@example.org'),
+]
+
+
+def node(name):
+    return testinfra.get_host('podman://' + name)
+
+
+def lookup(host, key, name, down=None):
+    result = host.run('postmap -q %s mysql:/etc/postfix/mysql-%s.cf', key, name)
+    # Exit 1 is both "not found" and "broken": only stderr tells them apart. A host that
+    # is down may be named when Postfix tried it first; nothing else may appear.
+    allowed = 'postmap: warning: connect to mysql server %s:' % ADDRESS.get(down, '-')
+    assert all(line.startswith(allowed) for line in result.stderr.splitlines()), result.stderr
+    return result.stdout.strip() if result.rc == 0 else None
+
+
+def answers(name, down=None):
+    host = node(name)
+    return dict(((key, table), lookup(host, key, table, down)) for key, table, _expected in CHECKS)
+
+
+EXPECTED = dict(((key, table), expected) for key, table, expected in CHECKS)
+
+
+def reader(host, server, password=PASSWORD):
+    return host.run('mariadb --batch --skip-column-names --connect-timeout=5 --host=%s --user=mailuser --password=%s '
+                    '--database=mailserver --execute=%s', server, password, 'SELECT COUNT(*) FROM virtual_users')
+
+
+def root_sql(host, query):
+    return host.check_output('mariadb --batch --skip-column-names --execute=%s', query)
+
+
+def set_db(name, state):
+    host = node(name)
+    for unit in ('mariadb.socket', 'mariadb.service') if state == 'stop' else ('mariadb.service',):
+        host.check_output('systemctl %s %s', state, unit)
+
+
+@pytest.mark.parametrize('name', MAIL)
+def test_mail_host_lists_both_database_hosts(name):
+    content = node(name).file('/etc/postfix/mysql-virtual-mailbox-domains.cf').content_string
+    assert 'hosts = 10.213.47.11 10.213.47.12' in content.splitlines()
+
+
+@pytest.mark.parametrize('name', MAIL)
+def test_every_mail_host_answers_the_tutorial_checks(name):
+    assert answers(name) == EXPECTED
+
+
+@pytest.mark.parametrize('name', MAIL)
+@pytest.mark.parametrize('server', [DB1, DB2])
+def test_mail_host_reads_each_database_alone(name, server):
+    # The live client file with only one of the hosts, so each database must answer.
+    host = node(name)
+    host.check_output('umask 077 && sed %s /etc/postfix/mysql-virtual-mailbox-maps.cf > /root/one-host.cf',
+                      's/^hosts = .*/hosts = %s/' % ADDRESS[server])
+    try:
+        result = host.run('postmap -q john@example.org mysql:/root/one-host.cf')
+        assert (result.rc, result.stdout.strip(), result.stderr) == (0, '1', '')
+    finally:
+        host.run('rm -f /root/one-host.cf')
+
+
+@pytest.mark.parametrize('client, server', [(DB2, DB1), (DB1, DB2)])
+def test_reader_is_refused_from_a_non_mail_address(client, server):
+    result = reader(node(client), ADDRESS[server])
+    assert result.rc != 0
+    assert "is not allowed to connect" in result.stderr or 'Access denied' in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize('name', [DB1, DB2])
+def test_reader_hosts_are_exactly_the_mail_hosts(name):
+    hosts = root_sql(node(name), "SELECT Host FROM mysql.user WHERE User = 'mailuser' ORDER BY Host").split()
+    assert hosts == sorted(ADDRESS[m] for m in MAIL)
+
+
+@pytest.mark.parametrize('name', [DB1, DB2])
+def test_database_listens_on_the_fleet_network(name):
+    assert node(name).socket('tcp://%s:3306' % ADDRESS[name]).is_listening
+
+
+def test_replica_runs_with_gtid():
+    status = node(DB2).check_output('mariadb --execute=%s', 'SHOW SLAVE STATUS\\G')
+    assert 'Slave_IO_Running: Yes' in status and 'Slave_SQL_Running: Yes' in status, status
+    assert 'Using_Gtid: Slave_Pos' in status and 'Master_Host: ' + ADDRESS[DB1] in status
+
+
+def test_data_written_on_the_primary_appears_on_the_replica():
+    marker = 'repl-%d@example.org' % int(time.time())
+    root_sql(node(DB1), "INSERT INTO mailserver.virtual_aliases (domain_id, source, destination) "
+                        "SELECT id, '%s', 'john@example.org' FROM mailserver.virtual_domains WHERE name = 'example.org'" % marker)
+    try:
+        for _attempt in range(20):
+            if root_sql(node(DB2), "SELECT destination FROM mailserver.virtual_aliases WHERE source = '%s'" % marker):
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail('the row written on the primary never reached the replica')
+        # A mail host sees it whichever database it asks.
+        assert lookup(node(MAIL[0]), marker, 'virtual-alias-maps') == 'john@example.org'
+    finally:
+        root_sql(node(DB1), "DELETE FROM mailserver.virtual_aliases WHERE source = '%s'" % marker)
+
+
+@pytest.mark.parametrize('down', [DB1, DB2])
+def test_every_mail_host_answers_with_one_database_down(down):
+    set_db(down, 'stop')
+    try:
+        assert node(down).run('mariadb --execute=%s', 'SELECT 1').rc != 0
+        for name in MAIL:
+            # Several rounds: Postfix picks the hosts in random order.
+            for _round in range(3):
+                assert answers(name, down) == EXPECTED, name
+    finally:
+        set_db(down, 'start')
+    if down == DB1:
+        for _attempt in range(30):
+            if 'Slave_IO_Running: Yes' in node(DB2).check_output('mariadb --execute=%s', 'SHOW SLAVE STATUS\\G'):
+                break
+            time.sleep(1)
+
+
+def snapshot(name):
+    return node(name).check_output("cd /etc/postfix && sha256sum main.cf mysql-*.cf")
+
+
+def test_bad_rolling_change_stops_after_the_first_batch():
+    before = dict((name, snapshot(name)) for name in MAIL)
+    rc, output, recap = run_playbook('converge.yml', '-e', 'mailfleet_serial=1',
+                                     '-e', 'postfix_mysql_password=wrong-password-for-this-run')
+    assert rc != 0, output[-3000:]
+    failed = [name for name in MAIL if recap.get(name, {}).get('failed')]
+    assert len(failed) == 1, output[-3000:]
+    assert [name for name in MAIL if name in recap] == failed, 'later batches ran:\n' + output[-3000:]
+    assert 'wrong-password-for-this-run' not in output
+    # Nothing changed anywhere: the failed host's validation kept its live files too.
+    assert dict((name, snapshot(name)) for name in MAIL) == before
+    for name in MAIL:
+        assert answers(name) == EXPECTED, name
