@@ -32,13 +32,7 @@ cleanup
 trap cleanup EXIT
 mkdir -p "$results" "$(dirname "$output")"
 
-echo "==> Starting container $name ($image)"
-podman run -d --name "$name" --hostname mail.example.org --systemd=always "$image" /lib/systemd/systemd >/dev/null
-for _ in $(seq 100); do
-  state=$(podman exec "$name" systemctl is-system-running 2>/dev/null || true)
-  case "$state" in running|degraded) break ;; esac
-  sleep 0.2
-done
+tools/start-container.sh "$name" "$image" --hostname mail.example.org
 
 echo "==> Installing MariaDB, Postfix with MySQL support and PyMySQL"
 podman exec "$name" sh -c '

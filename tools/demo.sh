@@ -13,14 +13,7 @@ fi
 
 if [ "$(podman container inspect --format '{{.State.Running}}' "$name" 2>/dev/null)" != true ]; then
   # A stopped or stale container of that name is replaced, not reused.
-  podman rm -f "$name" >/dev/null 2>&1 || true
-  echo "==> Starting container $name ($image)"
-  podman run -d --name "$name" --hostname mail.example.org --systemd=always "$image" /lib/systemd/systemd >/dev/null
-  for _ in $(seq 50); do
-    state=$(podman exec "$name" systemctl is-system-running 2>/dev/null || true)
-    case "$state" in running|degraded) break ;; esac
-    sleep 0.2
-  done
+  tools/start-container.sh "$name" "$image" --hostname mail.example.org
 else
   echo "==> Reusing running container $name"
 fi
