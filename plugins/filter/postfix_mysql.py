@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailfleet.postfix_mysql contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters the postfix role uses to turn its list of maps into main.cf settings."""
+"""Filters the postfix role uses to turn its list of maps into main.cf settings and tables."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,14 +9,12 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-# Postfix daemons that read the virtual and sender login maps directly (unless the
-# maps are read through proxy:): a chrooted one cannot reach the MariaDB socket.
-MAP_READING_COMMANDS = ('smtpd', 'cleanup', 'trivial-rewrite', 'virtual')
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.client_files import client_file_path
 
 
 def map_table(name, config_dir='/etc/postfix', proxy=False):
     """The Postfix table of a client file: [proxy:]mysql:DIR/mysql-NAME.cf."""
-    return '%smysql:%s/mysql-%s.cf' % ('proxy:' if proxy else '', config_dir.rstrip('/'), name)
+    return '%smysql:%s' % ('proxy:' if proxy else '', client_file_path(config_dir, name))
 
 
 def main_cf_settings(maps, config_dir='/etc/postfix', proxy=False, union_parameters=None, sender_login_maps=None):
@@ -50,23 +48,9 @@ def main_cf_settings(maps, config_dir='/etc/postfix', proxy=False, union_paramet
     return settings
 
 
-def chrooted_map_readers(postconf_fields):
-    """Services that read maps and run chrooted, from `postconf -F '*/*/chroot' '*/*/command'`."""
-    fields = {}
-    for line in postconf_fields.splitlines():
-        key, sep, value = line.partition(' = ')
-        if not sep or key.count('/') != 2:
-            continue
-        service, service_type, field = key.split('/')
-        fields.setdefault('%s/%s' % (service, service_type), {})[field] = value.strip()
-    return sorted(service for service, values in fields.items()
-                  if values.get('chroot') in ('y', 'yes')
-                  and values.get('command', '').split(' ')[0] in MAP_READING_COMMANDS)
-
-
 class FilterModule(object):
     def filters(self):
         return {
             'main_cf_settings': main_cf_settings,
-            'chrooted_map_readers': chrooted_map_readers,
+            'map_table': map_table,
         }

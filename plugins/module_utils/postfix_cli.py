@@ -67,3 +67,26 @@ def redact(text, secrets):
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         text = text.replace(secret, REDACTED)
     return text
+
+
+# Postfix daemons that read the virtual and sender login maps directly (unless the
+# maps are read through proxy:): a chrooted one cannot reach the MariaDB socket.
+MAP_READING_COMMANDS = ('smtpd', 'cleanup', 'trivial-rewrite', 'virtual')
+
+
+def chrooted_map_readers(postconf_fields):
+    """Services that read maps and run chrooted, from `postconf -F '*/*/chroot' '*/*/command'`.
+
+    Returned as ``name/type``, sorted. ``-`` in the chroot column means the default,
+    which is ``n`` since Postfix 3.0, so only an explicit ``y`` counts.
+    """
+    fields = {}
+    for line in postconf_fields.splitlines():
+        key, sep, value = line.partition(' = ')
+        if not sep or key.count('/') != 2:
+            continue
+        service, service_type, field = key.split('/')
+        fields.setdefault('%s/%s' % (service, service_type), {})[field] = value.strip()
+    return sorted(service for service, values in fields.items()
+                  if values.get('chroot') in ('y', 'yes')
+                  and values.get('command', '').split(' ')[0] in MAP_READING_COMMANDS)

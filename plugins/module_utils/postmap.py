@@ -237,6 +237,13 @@ def parse_client_file(text):
     return settings, secrets
 
 
+def redact_client_file(text, secrets=()):
+    """A client file's text fit to show: the value of every secret-looking key masked,
+    continuation lines included, then any known secret masked wherever it occurs."""
+    _settings, found = parse_client_file(text)
+    return redact(text, set(found) | set(secrets))
+
+
 def split_table(table):
     """'proxy:mysql:/x.cf' -> ('mysql', '/x.cf'); a bare name has type None."""
     rest = table

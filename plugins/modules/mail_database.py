@@ -18,7 +18,10 @@ description:
     domains, users and aliases it is given. Rows it is not told about are left alone.
   - Reads the current state first and changes only what differs, in one transaction, so that either every
     change is applied or none is.
-  - The users' password hashes are never returned or shown in a diff.
+  - Creates the database itself when it is missing (utf8mb4), and keeps the read-only account that Postfix
+    logs in with (O(reader)) for all its hosts in the same call, so that a database host with nothing to
+    change costs one module run.
+  - The users' password hashes and the reader's password are never returned or shown in a diff.
 author:
   - mailfleet maintainers (@mailfleet)
 extends_documentation_fragment:
@@ -33,9 +36,39 @@ attributes:
     platforms: posix
 options:
   login_db:
-    description: The database that holds the mail tables.
+    description:
+      - The database that holds the mail tables. It is created (C(utf8mb4), C(utf8mb4_general_ci)) when it
+        is missing.
     type: str
     default: mailserver
+  reader:
+    description:
+      - The read-only account Postfix logs in with. It gets SELECT on O(login_db) and nothing else, from
+        each of O(reader.hosts); privileges it has beyond that are revoked.
+      - Account changes are not transactional in MariaDB; they are made after the content is committed.
+      - Leave it out to manage no account.
+    type: dict
+    suboptions:
+      user:
+        description: The account name.
+        type: str
+        default: mailuser
+      password:
+        description:
+          - Its password. Compared with the stored C(mysql_native_password) hash (the default of Debian's
+            MariaDB) and only changed when it differs; for accounts with another authentication plugin
+            it is set when the account is created, and a warning says it was not compared.
+        type: str
+        required: true
+      hosts:
+        description: The hosts (addresses) the account may connect from, that is the mail hosts.
+        type: list
+        elements: str
+        required: true
+      revoke_other_hosts:
+        description: Remove the account from every host not in O(reader.hosts).
+        type: bool
+        default: true
   schema:
     description:
       - V(present) creates the missing tables (InnoDB, utf8mb4, foreign keys with C(ON DELETE CASCADE)).
@@ -108,7 +141,6 @@ options:
 notes:
   - Requires PyMySQL (Debian package C(python3-pymysql)) on the managed host.
 seealso:
-  - module: community.mysql.mysql_db
   - module: community.mysql.mysql_user
 '''
 
@@ -134,6 +166,10 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+created_database:
+  description: Whether the database was (or in check mode would be) created.
+  returned: always
+  type: bool
 created_tables:
   description: Tables that were (or in check mode would be) created.
   returned: always
@@ -141,7 +177,9 @@ created_tables:
   elements: str
   sample: [virtual_domains, virtual_users, virtual_aliases]
 changes:
-  description: One line per row that was (or would be) added, updated or removed. Never holds a password hash.
+  description:
+    - One line per row or reader account that was (or would be) added, updated or removed.
+    - Never holds a password or a password hash.
   returned: always
   type: list
   elements: str
@@ -157,6 +195,8 @@ from ansible_collections.community.mysql.plugins.module_utils.mysql import (
     mysql_driver,
     mysql_driver_fail_msg,
 )
+
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_reader import ReaderPlan, quote_identifier
 
 # The ISPmail layout. Dovecot and the Postfix client files of this collection read these
 # names; they are created as they are and never altered afterwards.
@@ -309,6 +349,18 @@ def read_content(cursor):
     return domains, users, aliases
 
 
+def plan_reader(cursor, db, reader):
+    cursor.execute('SELECT Host, plugin, authentication_string FROM mysql.user WHERE User = %s', (reader['user'],))
+    accounts = dict((row[0], (row[1], row[2])) for row in cursor.fetchall())
+
+    def grants_of(host):
+        cursor.execute('SHOW GRANTS FOR %s@%s', (reader['user'], host))
+        return [row[0] for row in cursor.fetchall()]
+
+    return ReaderPlan(reader['user'], db).plan(reader['password'], reader['hosts'], accounts, grants_of,
+                                               revoke_other_hosts=reader['revoke_other_hosts'])
+
+
 def main():
     argument_spec = mysql_common_argument_spec()
     argument_spec.update(
@@ -329,6 +381,12 @@ def main():
             destination=dict(type='str', required=True),
             state=dict(type='str', default='present', choices=['present', 'absent']),
         )),
+        reader=dict(type='dict', options=dict(
+            user=dict(type='str', default='mailuser'),
+            password=dict(type='str', required=True, no_log=True),
+            hosts=dict(type='list', elements='str', required=True),
+            revoke_other_hosts=dict(type='bool', default=True),
+        )),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if mysql_driver is None:
@@ -336,17 +394,26 @@ def main():
 
     params = module.params
     db = params['login_db']
+    reader = params['reader']
+    if reader is not None and not reader['hosts']:
+        module.fail_json(msg='reader.hosts: give at least one host, or leave reader out')
     try:
+        # Without a database: it may not exist yet.
         cursor, connection = mysql_connect(
             module, params['login_user'], params['login_password'], params['config_file'],
-            params['client_cert'], params['client_key'], params['ca_cert'], db,
+            params['client_cert'], params['client_key'], params['ca_cert'], None,
             connect_timeout=params['connect_timeout'], check_hostname=params['check_hostname'])
     except Exception as e:
-        module.fail_json(msg='Cannot connect to database %s as %s: %s' % (db, params['login_user'] or 'the default user', to_native(e)))
+        module.fail_json(msg='Cannot connect to the database server as %s: %s' % (params['login_user'] or 'the default user', to_native(e)))
 
-    result = dict(changed=False, created_tables=[], changes=[])
+    result = dict(changed=False, created_database=False, created_tables=[], changes=[])
+    reader_plan = None
     try:
-        existing = read_existing_tables(cursor, db)
+        cursor.execute('SELECT 1 FROM information_schema.schemata WHERE schema_name = %s', (db,))
+        result['created_database'] = not cursor.fetchall()
+        if result['created_database'] and params['schema'] == 'ignore':
+            module.fail_json(msg='Database %s does not exist and schema=ignore' % db, **result)
+        existing = set() if result['created_database'] else read_existing_tables(cursor, db)
         missing = [name for name, _sql in TABLES if name not in existing]
         if missing and params['schema'] == 'ignore':
             module.fail_json(msg='Database %s lacks the tables %s and schema=ignore' % (db, ', '.join(missing)))
@@ -357,25 +424,39 @@ def main():
             # that (in check mode) do not exist yet.
             plan = ContentPlan({}, {}, set())
         else:
+            cursor.execute('USE %s' % quote_identifier(db))
             plan = ContentPlan(*read_content(cursor))
         problems = plan.plan(params['domains'], params['users'], params['aliases'])
         if problems:
             module.fail_json(msg='Nothing was changed: ' + '; '.join(problems), **result)
-        result['changes'] = plan.changes
-        result['changed'] = bool(missing or plan.statements)
+
+        if reader is not None:
+            reader_plan = plan_reader(cursor, db, reader)
+            for warning in reader_plan.warnings:
+                module.warn(warning)
+        result['changes'] = plan.changes + (reader_plan.changes if reader_plan else [])
+        result['changed'] = bool(result['created_database'] or missing or plan.statements
+                                 or (reader_plan and reader_plan.statements))
 
         if result['changed'] and not module.check_mode:
-            # DDL commits implicitly in MariaDB, so tables come first; the content goes
-            # in one transaction after them.
+            # DDL commits implicitly in MariaDB, so database and tables come first; the
+            # content goes in one transaction after them, the accounts after that.
+            if result['created_database']:
+                cursor.execute('CREATE DATABASE IF NOT EXISTS %s CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci'
+                               % quote_identifier(db))
+            cursor.execute('USE %s' % quote_identifier(db))
             for name, sql in TABLES:
                 if name in missing:
                     cursor.execute(sql)
             for sql, args in plan.statements:
                 cursor.execute(sql, args)
             connection.commit()
+            for sql, args in (reader_plan.statements if reader_plan else []):
+                cursor.execute(sql, args)
     except mysql_driver.Error as e:
         connection.rollback()
-        module.fail_json(msg='Database %s: %s; nothing of the content was changed' % (db, to_native(e)), **result)
+        module.fail_json(msg='Database %s: %s; the content is as it was before, account changes (if any) '
+                         'stopped at the failed statement' % (db, to_native(e)), **result)
     finally:
         connection.close()
 
@@ -383,8 +464,10 @@ def main():
         header = '%s (%s)' % (db, params['login_unix_socket'] or params['login_host'])
         result['diff'] = dict(
             before_header=header, after_header=header,
-            before=''.join('%s\n' % line for line in plan.before),
-            after=''.join('%s\n' % line for line in ['table %s' % t for t in missing] + plan.after),
+            before=''.join('%s\n' % line for line in plan.before + (reader_plan.before if reader_plan else [])),
+            after=''.join('%s\n' % line for line in (['database %s' % db] if result['created_database'] else [])
+                          + ['table %s' % t for t in missing] + plan.after
+                          + (reader_plan.after if reader_plan else [])),
         )
     module.exit_json(**result)
 

@@ -128,3 +128,24 @@ def test_argument_spec_refuses_bad_input():
     rc, output, _recap = run_playbook('converge.yml', '-e', '{"mf_test_domains": [{"name": "a.example", "state": "gone"}]}')
     assert rc != 0
     assert 'database_domains' in output and 'gone' in output and 'must be one of' in output
+
+
+def test_extra_privileges_and_a_changed_password_are_put_right():
+    """What someone did to the reader by hand is undone by the next run: one module call."""
+    for host in all_hosts():
+        sql(host, "GRANT INSERT ON %s.* TO '%s'@'127.0.0.1'" % (DB, READER))
+        sql(host, "ALTER USER '%s'@'127.0.0.1' IDENTIFIED BY 'changed-by-hand'" % READER)
+    rc, output, recap = run_playbook('converge.yml', '--diff', '-v')
+    assert rc == 0, output
+    assert all(counts['changed'] == 1 for counts in recap.values()), output
+    assert 'update reader mailuser@127.0.0.1 password' in output
+    assert 'update reader mailuser@127.0.0.1 privileges' in output
+    assert reader_password() not in output and 'changed-by-hand' not in output
+    for host in all_hosts():
+        assert sql(host, 'SELECT COUNT(*) FROM virtual_domains', user=READER, password=reader_password(host),
+                   database=DB)
+        insert = sql(host, "INSERT INTO virtual_domains (name) VALUES ('evil.example')", user=READER,
+                     password=reader_password(host), database=DB, check=False)
+        assert insert.rc != 0 and 'denied' in insert.stderr
+    rc, output, recap = run_playbook('converge.yml')
+    assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()), output

@@ -51,8 +51,13 @@ def test_client_file_has_the_tutorial_content(host, name, query):
                      'dbname = mailserver', 'query = ' + query]
 
 
-def test_no_staging_directory_is_left_behind(host):
-    assert not host.file('/etc/postfix/.mailfleet-staging').exists
+def leftover_temporary_files(host):
+    """The client files module's temporary files (.mysql-NAME.cf.XXXX.new) in /etc/postfix."""
+    return host.run("find /etc/postfix -maxdepth 1 -name '.mysql-*'").stdout.split()
+
+
+def test_no_temporary_file_is_left_behind(host):
+    assert leftover_temporary_files(host) == []
 
 
 @pytest.mark.parametrize('parameter, value', [
@@ -148,6 +153,27 @@ def test_password_never_in_output_with_diff_and_vvvv_even_when_files_change():
     assert all(counts['changed'] > 0 for counts in recap.values()), output
     assert PASSWORD not in output
     assert PASSWORD.split('#')[1] not in output
+    # The diff still shows what changes, with the password masked.
+    assert '+expansion_limit = 100' in output
+    assert 'password = ********' in output
+
+
+def test_wrong_owner_and_mode_are_corrected_in_place():
+    hosts = converged_hosts()
+    path = '/etc/postfix/mysql-email2email.cf'
+    before = [h.check_output('sha256sum %s', path) for h in hosts]
+    for h in hosts:
+        h.check_output('chgrp root %s && chmod 0604 %s', path, path)
+    # The options of the test before, so that only owner and mode differ.
+    rc, output, recap = run_playbook('postfix-only.yml', '--diff', '-e',
+                                     '{"postfix_mysql_options": {"expansion_limit": "100"}}')
+    assert rc == 0, output
+    assert all(counts['changed'] > 0 for counts in recap.values()), output
+    assert 'root:root 0604' in output and 'root:postfix 0640' in output
+    for h, checksum in zip(hosts, before):
+        client = h.file(path)
+        assert (client.user, client.group, client.mode) == ('root', 'postfix', 0o640)
+        assert h.check_output('sha256sum %s', path) == checksum
 
 
 def test_wrong_password_fails_and_changes_nothing():
@@ -159,7 +185,7 @@ def test_wrong_password_fails_and_changes_nothing():
     assert 'mysql-virtual-mailbox-domains.cf' in output and '127.0.0.1' in output
     assert wrong not in output and PASSWORD not in output
     assert [snapshot(h) for h in converged_hosts()] == before
-    assert not any(h.file('/etc/postfix/.mailfleet-staging').exists for h in converged_hosts())
+    assert not any(leftover_temporary_files(h) for h in converged_hosts())
 
 
 def test_stopped_database_fails_and_changes_nothing():

@@ -163,3 +163,24 @@ def test_bad_rolling_change_stops_after_the_first_batch():
     assert dict((name, snapshot(name)) for name in MAIL) == before
     for name in MAIL:
         assert answers(name) == EXPECTED, name
+
+
+def test_check_maps_prints_every_mail_hosts_answers_without_a_password():
+    """playbooks/check-maps.yml runs the postfix role's checks (map and parameter entries)."""
+    rc, output, recap = run_playbook(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'playbooks',
+                                                  'check-maps.yml'), '-e', 'postfix_mysql_password=')
+    assert rc == 0, output[-3000:]
+    assert sorted(recap) == MAIL and all(counts['changed'] == 0 for counts in recap.values()), output[-3000:]
+    assert output.count('virtual-mailbox-domains    example.net            (not found)') == len(MAIL), output
+    assert output.count('virtual_alias_maps         jack@example.org       john@example.org') == len(MAIL), output
+    assert PASSWORD not in output
+
+
+def test_check_mode_on_the_converged_fleet_changes_nothing():
+    before = dict((name, snapshot(name)) for name in MAIL)
+    rc, output, recap = run_playbook('converge.yml', '--check', '--diff')
+    assert rc == 0, output[-3000:]
+    assert sorted(recap) == sorted(MAIL + [DB1, DB2]), output[-3000:]
+    assert all(counts['changed'] == 0 for counts in recap.values()), output[-3000:]
+    assert dict((name, snapshot(name)) for name in MAIL) == before
+    assert PASSWORD not in output

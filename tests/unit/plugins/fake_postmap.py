@@ -13,9 +13,12 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap im
 class FakePostfix(object):
     """Stands for PostmapRunner: answers like real postmap from dicts, records the jobs."""
 
-    def __init__(self, tables=None, errors=None):
+    def __init__(self, tables=None, errors=None, error_for=None):
         self.tables = tables or {}
         self.errors = errors or {}
+        # error_for(table) -> stderr or None: for tables whose name is not known in
+        # advance (temporary files).
+        self.error_for = error_for or (lambda table: None)
         self.jobs = []
         self.timeout = None
 
@@ -29,9 +32,10 @@ class FakePostfix(object):
 
     def answer(self, argv, data):
         table = argv[-1]
-        if table in self.errors:
+        error = self.errors.get(table) or self.error_for(table)
+        if error:
             # A fatal error loses every answer printed before it: stdout is empty.
-            return ProcessResult(1, '', self.errors[table])
+            return ProcessResult(1, '', error)
         values = self.tables.get(table, {})
         out = ''.join('%s\t%s\n' % (key, values[key]) for key in data.splitlines() if key in values)
         return ProcessResult(0 if out else 1, out, '')

@@ -8,8 +8,9 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.filter.postfix_mysql import (
-    chrooted_map_readers,
+    FilterModule,
     main_cf_settings,
+    map_table,
 )
 
 TUTORIAL = [
@@ -68,24 +69,16 @@ def test_main_cf_settings_refuses_a_map_without_name():
 
 
 # `postconf -F '*/*/chroot' '*/*/command'` on Debian 12, shortened.
-DEBIAN_FIELDS = '''smtp/inet/chroot = y
-smtp/inet/command = smtpd
-pickup/unix/chroot = y
-pickup/unix/command = pickup
-cleanup/unix/chroot = y
-cleanup/unix/command = cleanup
-rewrite/unix/chroot = y
-rewrite/unix/command = trivial-rewrite
-virtual/unix/chroot = n
-virtual/unix/command = virtual
-submission/inet/chroot = -
-submission/inet/command = smtpd -o syslog_name=postfix/submission
-'''
 
 
-def test_chrooted_map_readers_on_debian_defaults():
-    assert chrooted_map_readers(DEBIAN_FIELDS) == ['cleanup/unix', 'rewrite/unix', 'smtp/inet']
+@pytest.mark.parametrize('args, kwargs, expected', [
+    (('email2email',), {}, 'mysql:/etc/postfix/mysql-email2email.cf'),
+    (('email2email',), {'config_dir': '/etc/postfix-out/', 'proxy': True},
+     'proxy:mysql:/etc/postfix-out/mysql-email2email.cf'),
+])
+def test_map_table(args, kwargs, expected):
+    assert map_table(*args, **kwargs) == expected
 
 
-def test_no_chrooted_map_readers_when_chroot_is_off():
-    assert chrooted_map_readers(DEBIAN_FIELDS.replace('= y', '= n')) == []
+def test_filters_are_registered():
+    assert sorted(FilterModule().filters()) == ['main_cf_settings', 'map_table']

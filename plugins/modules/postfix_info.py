@@ -1,0 +1,146 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mailfleet.postfix_mysql contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: postfix_info
+short_description: What a host's Postfix is, in one call
+version_added: "0.1.0"
+description:
+  - Reports whether Postfix is installed, its version, the lookup table types it supports,
+    the master.cf services that read maps chrooted, and which of a list of Debian packages
+    are not installed.
+  - One module run answers everything a role needs to decide what to do on a host, so an
+    unchanged host costs one round trip instead of one per question.
+  - Never changes anything.
+author:
+  - mailfleet maintainers (@mailfleet)
+options:
+  config_dir:
+    description: The Postfix configuration directory to ask.
+    type: path
+    default: /etc/postfix
+  packages:
+    description:
+      - Debian packages whose installation state to report in RV(missing_packages).
+    type: list
+    elements: str
+    default: []
+attributes:
+  check_mode:
+    support: full
+    details: Reads only, the same in check mode.
+  diff_mode:
+    support: none
+'''
+
+EXAMPLES = r'''
+- name: Read what Postfix this host has
+  mailfleet.postfix_mysql.postfix_info:
+    packages: [postfix, postfix-mysql]
+  register: postfix_found
+
+- name: Install Postfix only where something is missing
+  ansible.builtin.apt:
+    name: "{{ postfix_found.missing_packages }}"
+  when: postfix_found.missing_packages | length > 0
+'''
+
+RETURN = r'''
+installed:
+  description: Whether C(postconf) is there and answers for O(config_dir).
+  returned: always
+  type: bool
+mail_version:
+  description: The Postfix version (C(mail_version)), or null when Postfix is not installed.
+  returned: always
+  type: str
+  sample: 3.7.11
+map_types:
+  description: The lookup table types Postfix supports (C(postconf -m)); C(mysql) needs postfix-mysql on Debian.
+  returned: always
+  type: list
+  elements: str
+  sample: [btree, cidr, environ, hash, mysql, proxy, unionmap]
+chrooted_map_readers:
+  description:
+    - master.cf services (C(name/type)) that run chrooted and read the virtual or sender login
+      maps directly. They cannot reach a database UNIX socket (C(localhost) in a client file).
+  returned: always
+  type: list
+  elements: str
+  sample: [cleanup/unix, rewrite/unix, smtp/inet]
+missing_packages:
+  description: The packages of O(packages) that are not installed, in the order given.
+  returned: always
+  type: list
+  elements: str
+  sample: [postfix-mysql]
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import (
+    C_LOCALE_ENV,
+    chrooted_map_readers,
+)
+
+
+def installed_packages(module, packages):
+    """The packages of the list that dpkg has fully installed (status 'ii')."""
+    dpkg_query = module.get_bin_path('dpkg-query')
+    if dpkg_query is None:
+        module.fail_json(msg='dpkg-query not found: packages can only be checked on Debian and its derivatives')
+    # Exit status 1 only says that a package is unknown to dpkg, which is "missing" too.
+    rc, out, err = module.run_command([dpkg_query, '-W', '-f', '${Package}\t${db:Status-Abbrev}\n'] + packages,
+                                      environ_update=C_LOCALE_ENV)
+    if rc not in (0, 1):
+        module.fail_json(msg='dpkg-query failed: %s' % err.strip())
+    found = set()
+    for line in out.splitlines():
+        name, _sep, status = line.partition('\t')
+        if status.startswith('ii'):
+            found.add(name.split(':')[0])
+    return found
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            config_dir=dict(type='path', default='/etc/postfix'),
+            packages=dict(type='list', elements='str', default=[]),
+        ),
+        supports_check_mode=True,
+    )
+    config_dir = module.params['config_dir']
+    packages = module.params['packages']
+    result = dict(changed=False, installed=False, mail_version=None, map_types=[], chrooted_map_readers=[])
+
+    present = installed_packages(module, packages) if packages else set()
+    result['missing_packages'] = [name for name in packages if name not in present]
+
+    postconf = module.get_bin_path('postconf', opt_dirs=['/usr/sbin', '/usr/local/sbin'])
+    if postconf is not None:
+        def ask(*args):
+            rc, out, _err = module.run_command([postconf, '-c', config_dir] + list(args), environ_update=C_LOCALE_ENV)
+            return out if rc == 0 else None
+
+        version = ask('-h', 'mail_version')
+        if version is not None and version.strip():
+            result.update(
+                installed=True,
+                mail_version=version.strip(),
+                map_types=sorted((ask('-m') or '').split()),
+                chrooted_map_readers=chrooted_map_readers(ask('-F', '*/*/chroot', '*/*/command') or ''),
+            )
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,189 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailfleet.postfix_mysql contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import stat
+
+import pytest
+
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils import client_files as cf
+
+PASSWORD = 'S3cr3t pw#1'
+MAP = {'name': 'virtual-alias-maps', 'parameter': 'virtual_alias_maps',
+       'query': "SELECT destination FROM virtual_aliases WHERE source='%s'"}
+CONNECTION = dict(user='mailuser', password=PASSWORD, hosts=['10.0.0.1', '10.0.0.2'], dbname='mailserver')
+UID, GID = os.getuid(), os.getgid()
+
+
+def settings(text):
+    return [line for line in text.splitlines() if line and not line.startswith('#')]
+
+
+def test_render_writes_the_tutorial_lines_in_order():
+    text = cf.render(MAP, options={}, **CONNECTION)
+    assert settings(text) == ['user = mailuser', 'password = ' + PASSWORD, 'hosts = 10.0.0.1 10.0.0.2',
+                              'dbname = mailserver', "query = SELECT destination FROM virtual_aliases WHERE source='%s'"]
+    assert text.startswith(cf.HEADER)
+    assert 'virtual_alias_maps' in text.splitlines()[1] and 'virtual-alias-maps' in text.splitlines()[1]
+
+
+def test_render_sorts_options_and_lets_the_map_win():
+    entry = dict(MAP, options={'expansion_limit': 5, 'tls_verify_cert': True})
+    text = cf.render(entry, options={'expansion_limit': 100, 'Require_result_set': False, 'domain': 'example.org'},
+                     **CONNECTION)
+    assert settings(text)[4:-1] == ['domain = example.org', 'expansion_limit = 5', 'Require_result_set = no',
+                                    'tls_verify_cert = yes']
+
+
+def test_client_file_path_is_the_one_of_the_filters():
+    assert cf.client_file_path('/etc/postfix/', 'email2email') == '/etc/postfix/mysql-email2email.cf'
+
+
+@pytest.mark.parametrize('change, message', [
+    (dict(maps=[]), 'at least one map'),
+    (dict(maps=[dict(MAP, name='../x')]), "'../x'"),
+    (dict(maps=[MAP, MAP]), 'unique: virtual-alias-maps'),
+    (dict(maps=[dict(MAP, query='')]), 'needs a query'),
+    (dict(maps=[dict(MAP, query='SELECT 1\nFROM x')]), 'query of map virtual-alias-maps must be one line'),
+    (dict(password=''), 'password must not be empty'),
+    (dict(password=PASSWORD + ' '), 'password must be one line without leading or trailing blanks'),
+    (dict(password='a\nb'), 'password must be one line'),
+    (dict(hosts=[]), 'at least one database host'),
+    (dict(hosts=['10.0.0.1 10.0.0.2']), 'is not one host'),
+    (dict(user='mail\nuser'), 'user must be one line'),
+    (dict(dbname=' mailserver'), 'dbname must not start or end with a blank'),
+    (dict(options={'password': 'x'}), 'options: password is written from its own option'),
+    (dict(options={'bad name': 'x'}), "'bad name' is not a mysql_table(5) option name"),
+    (dict(maps=[dict(MAP, options={'query': 'x'})]), 'options of map virtual-alias-maps: query is written'),
+    (dict(options={'domain': 'a\nb'}), 'options: domain must be one line'),
+])
+def test_check_refuses_bad_input_without_showing_the_password(change, message):
+    args = dict(CONNECTION, maps=[MAP], options={})
+    args.update(change)
+    with pytest.raises(cf.ClientFileError) as info:
+        cf.check(**args)
+    assert message in str(info.value)
+    assert PASSWORD not in str(info.value)
+
+
+def test_check_accepts_the_tutorial():
+    cf.check(maps=[MAP], options={'tls_verify_cert': True}, **CONNECTION)
+
+
+def wanted(tmp_path, name='email2email', text='new\n'):
+    return cf.Wanted(name, cf.client_file_path(str(tmp_path), name), text)
+
+
+def test_compare_a_missing_file_is_created(tmp_path):
+    w = cf.compare(wanted(tmp_path), UID, GID, 0o640)
+    assert w.reasons == ['created'] and w.before is None and w.content_changed
+
+
+def test_compare_names_every_difference(tmp_path):
+    w = wanted(tmp_path)
+    with open(w.path, 'w') as handle:
+        handle.write('old\n')
+    os.chmod(w.path, 0o644)
+    cf.compare(w, UID + 1, GID + 1, 0o640)
+    assert w.reasons == ['content', 'owner', 'group', 'mode'] and w.before == 'old\n'
+
+
+def test_compare_an_equal_file_is_unchanged(tmp_path):
+    w = wanted(tmp_path)
+    with open(w.path, 'w') as handle:
+        handle.write('new\n')
+    os.chmod(w.path, 0o640)
+    assert not cf.compare(w, UID, GID, 0o640).changed
+
+
+def test_compare_refuses_a_directory(tmp_path):
+    w = wanted(tmp_path)
+    os.mkdir(w.path)
+    with pytest.raises(cf.ClientFileError, match='not a regular file'):
+        cf.compare(w, UID, GID, 0o640)
+
+
+def test_install_never_lets_others_read_the_text(tmp_path, monkeypatch):
+    """While the text is written the file is 0600; its final mode comes after the owner."""
+    seen = []
+    real_write, real_fchown, real_fchmod = os.write, os.fchown, os.fchmod
+
+    def write(fd, data):
+        seen.append(('write', stat.S_IMODE(os.fstat(fd).st_mode)))
+        return real_write(fd, data)
+
+    def fchown(fd, uid, gid):
+        seen.append(('fchown', stat.S_IMODE(os.fstat(fd).st_mode)))
+        return real_fchown(fd, uid, gid)
+
+    def fchmod(fd, mode):
+        seen.append(('fchmod', mode))
+        return real_fchmod(fd, mode)
+
+    monkeypatch.setattr(cf.os, 'write', write)
+    monkeypatch.setattr(cf.os, 'fchown', fchown)
+    monkeypatch.setattr(cf.os, 'fchmod', fchmod)
+    w = cf.compare(wanted(tmp_path), UID, GID, 0o640)
+    cf.install([w], UID, GID, 0o640)
+    assert seen == [('write', 0o600), ('fchown', 0o600), ('fchmod', 0o640)]
+    assert stat.S_IMODE(os.stat(w.path).st_mode) == 0o640
+    assert open(w.path).read() == 'new\n'
+    assert sorted(os.listdir(str(tmp_path))) == ['mysql-email2email.cf']
+
+
+def test_install_validates_the_temporary_file_with_its_final_mode(tmp_path):
+    checked = []
+
+    def validate(w):
+        checked.append((w.name, open(w.temp).read(), stat.S_IMODE(os.stat(w.temp).st_mode), os.path.exists(w.path)))
+
+    w = cf.compare(wanted(tmp_path), UID, GID, 0o640)
+    cf.install([w], UID, GID, 0o640, validate=validate)
+    assert checked == [('email2email', 'new\n', 0o640, False)]
+
+
+def test_a_failed_validation_changes_no_live_file(tmp_path):
+    first, second = wanted(tmp_path, 'a', 'new a\n'), wanted(tmp_path, 'b', 'new b\n')
+    for w in (first, second):
+        with open(w.path, 'w') as handle:
+            handle.write('old\n')
+        os.chmod(w.path, 0o640)
+        cf.compare(w, UID, GID, 0o640)
+
+    def validate(w):
+        if w.name == 'b':
+            raise RuntimeError('postmap said no')
+
+    with pytest.raises(RuntimeError):
+        cf.install([first, second], UID, GID, 0o640, validate=validate)
+    assert [open(w.path).read() for w in (first, second)] == ['old\n', 'old\n']
+    assert sorted(os.listdir(str(tmp_path))) == ['mysql-a.cf', 'mysql-b.cf']
+
+
+def test_install_corrects_owner_and_mode_in_place(tmp_path):
+    w = wanted(tmp_path)
+    with open(w.path, 'w') as handle:
+        handle.write('new\n')
+    os.chmod(w.path, 0o604)
+    inode = os.stat(w.path).st_ino
+    cf.compare(w, UID, GID, 0o640)
+    assert w.reasons == ['mode']
+    cf.install([w], UID, GID, 0o640, validate=lambda w: pytest.fail('nothing new to validate'))
+    assert stat.S_IMODE(os.stat(w.path).st_mode) == 0o640
+    assert os.stat(w.path).st_ino == inode
+
+
+def test_install_leaves_unchanged_files_alone(tmp_path):
+    w = wanted(tmp_path)
+    with open(w.path, 'w') as handle:
+        handle.write('new\n')
+    os.chmod(w.path, 0o640)
+    before = os.stat(w.path)
+    assert cf.install([cf.compare(w, UID, GID, 0o640)], UID, GID, 0o640) == []
+    after = os.stat(w.path)
+    assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)

@@ -1,0 +1,189 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailfleet.postfix_mysql contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import grp
+import json
+import os
+import pwd
+import stat
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.mailfleet.postfix_mysql.plugins.modules import mysql_client_files
+from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.fake_postmap import FakePostfix
+
+PASSWORD = 'S3cr3t-pw#1'
+OLD_PASSWORD = 'Old-pw#0'
+POSTMAP = '/usr/sbin/postmap'
+OWNER = pwd.getpwuid(os.getuid()).pw_name
+GROUP = grp.getgrgid(os.getgid()).gr_name
+MAPS = [
+    {'name': 'virtual-mailbox-domains', 'parameter': 'virtual_mailbox_domains',
+     'query': "SELECT 1 FROM virtual_domains WHERE name='%s'"},
+    {'name': 'email2email', 'parameter': 'virtual_alias_maps',
+     'query': "SELECT email FROM virtual_users WHERE email='%s'"},
+]
+ACCESS_DENIED = (
+    "postmap: warning: connect to mysql server 10.0.0.1: Access denied for user "
+    "'mailuser'@'10.0.0.9' (using password: YES)\n"
+    "postmap: fatal: table {table}: query error: Resource temporarily unavailable\n")
+
+
+class Exit(Exception):
+    pass
+
+
+class Fail(Exception):
+    pass
+
+
+@pytest.fixture
+def run_module(monkeypatch, tmp_path):
+    """Run main() with args (config_dir, owner and group preset) and a fake postmap."""
+
+    def run(args, fake=None):
+        fake = fake if fake is not None else FakePostfix()
+        seen = {}
+
+        def exit_json(self, **kwargs):
+            seen['module'] = self
+            raise Exit(kwargs)
+
+        def fail_json(self, **kwargs):
+            seen['module'] = self
+            raise Fail(kwargs)
+
+        monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+        monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+        monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, *a, **kw: POSTMAP)
+        monkeypatch.setattr(mysql_client_files, 'PostmapRunner', fake)
+        full = dict(maps=MAPS, hosts=['10.0.0.1'], user='mailuser', password=PASSWORD, dbname='mailserver',
+                    config_dir=str(tmp_path), owner=OWNER, group=GROUP)
+        full.update(args)
+        with patch_module_args(full):
+            with pytest.raises((Exit, Fail)) as info:
+                mysql_client_files.main()
+        kind = 'exit' if info.type is Exit else 'fail'
+        return kind, info.value.args[0], seen.get('module'), fake
+
+    return run
+
+
+def files_of(tmp_path):
+    return dict((name, (tmp_path / name).read_text()) for name in sorted(os.listdir(str(tmp_path))))
+
+
+def test_first_run_writes_every_file_validated_and_0640(run_module, tmp_path):
+    kind, result, module, fake = run_module({})
+    assert kind == 'exit' and result['changed'] is True
+    assert [(f['name'], f['reasons']) for f in result['files']] == [
+        ('virtual-mailbox-domains', ['created']), ('email2email', ['created'])]
+    assert sorted(files_of(tmp_path)) == ['mysql-email2email.cf', 'mysql-virtual-mailbox-domains.cf']
+    for name in files_of(tmp_path):
+        assert stat.S_IMODE(os.stat(str(tmp_path / name)).st_mode) == 0o640
+    text = (tmp_path / 'mysql-email2email.cf').read_text()
+    assert 'password = %s\n' % PASSWORD in text and "query = SELECT email FROM virtual_users WHERE email='%s'\n" in text
+    # One lookup per new file, through its temporary file in the same directory.
+    assert len(fake.jobs) == 2
+    for argv, data in fake.jobs:
+        assert argv[:4] == [POSTMAP, '-c', str(tmp_path), '-q'] and data == 'probe@mailfleet.invalid\n'
+        assert argv[-1].startswith('mysql:%s/.mysql-' % tmp_path) and argv[-1].endswith('.new')
+    assert PASSWORD in module.no_log_values
+    assert PASSWORD not in json.dumps(result)
+
+
+def test_second_run_changes_nothing_and_asks_nothing(run_module, tmp_path):
+    run_module({})
+    before = dict((n, os.stat(str(tmp_path / n)).st_mtime_ns) for n in files_of(tmp_path))
+    kind, result, _module, fake = run_module({})
+    assert kind == 'exit' and result['changed'] is False
+    assert fake.jobs == []
+    assert dict((n, os.stat(str(tmp_path / n)).st_mtime_ns) for n in files_of(tmp_path)) == before
+
+
+def test_check_mode_reports_and_writes_nothing(run_module, tmp_path):
+    kind, result, _module, fake = run_module({'_ansible_check_mode': True})
+    assert kind == 'exit' and result['changed'] is True
+    assert files_of(tmp_path) == {} and fake.jobs == []
+
+
+def test_diff_masks_the_old_and_the_new_password(run_module, tmp_path):
+    run_module({'password': OLD_PASSWORD})
+    kind, result, module, _fake = run_module({'_ansible_diff': True, 'options': {'expansion_limit': 100}})
+    assert kind == 'exit' and result['changed'] is True
+    shown = json.dumps(result['diff'])
+    assert PASSWORD not in shown and OLD_PASSWORD not in shown
+    first = result['diff'][0]
+    assert first['before_header'] == str(tmp_path / 'mysql-virtual-mailbox-domains.cf')
+    assert 'password = ********\n' in first['before'] and 'password = ********\n' in first['after']
+    assert 'expansion_limit = 100\n' in first['after'] and 'expansion_limit' not in first['before']
+    assert OLD_PASSWORD in module.no_log_values
+
+
+def test_diff_of_owner_and_mode_only(run_module, tmp_path):
+    run_module({})
+    os.chmod(str(tmp_path / 'mysql-email2email.cf'), 0o600)
+    kind, result, _module, fake = run_module({'_ansible_diff': True})
+    assert kind == 'exit' and result['changed'] is True
+    assert result['files'][1]['reasons'] == ['mode'] and fake.jobs == []
+    assert result['diff'] == [{
+        'before_header': str(tmp_path / 'mysql-email2email.cf') + ' (owner, group, mode)',
+        'after_header': str(tmp_path / 'mysql-email2email.cf') + ' (owner, group, mode)',
+        'before': '%s:%s 0600\n' % (OWNER, GROUP), 'after': '%s:%s 0640\n' % (OWNER, GROUP)}]
+    assert stat.S_IMODE(os.stat(str(tmp_path / 'mysql-email2email.cf')).st_mode) == 0o640
+
+
+def test_failed_validation_names_the_map_and_changes_nothing(run_module, tmp_path):
+    run_module({'password': OLD_PASSWORD})
+    before = files_of(tmp_path)
+    fake = FakePostfix(error_for=lambda table: ACCESS_DENIED.format(table=table) if 'email2email' in table else None)
+    kind, result, _module, _fake = run_module({}, fake)
+    assert kind == 'fail' and result['changed'] is False
+    assert result['failed_map'] == 'email2email' and result['error_kind'] == 'access_denied'
+    assert result['hosts'] == ['10.0.0.1']
+    live = str(tmp_path / 'mysql-email2email.cf')
+    assert result['msg'].startswith('map email2email: Postfix cannot use the new %s, so no client file was changed: '
+                                    % live)
+    assert 'Access denied' in result['msg'] and '%s (new)' % live in result['msg']
+    assert '.new' not in result['msg'].replace(live + ' (new)', '')
+    assert PASSWORD not in json.dumps(result) and OLD_PASSWORD not in json.dumps(result)
+    # The first map passed, but it does not go live alone; no temporary file is left.
+    assert files_of(tmp_path) == before
+
+
+def test_validate_false_asks_nothing(run_module, tmp_path):
+    kind, result, _module, fake = run_module({'validate': False})
+    assert kind == 'exit' and result['changed'] is True and fake.jobs == []
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'mode': '0644'}, 'gives others access'),
+    ({'mode': 'rw-r-----'}, 'not an octal file mode'),
+    ({'group': 'no-such-group-here'}, 'group no-such-group-here does not exist on this host: is Postfix installed?'),
+    ({'owner': 'no-such-user-here'}, 'owner no-such-user-here does not exist'),
+    ({'config_dir': '/nonexistent/postfix'}, '/nonexistent/postfix is not a directory: is Postfix installed?'),
+    ({'password': PASSWORD + '\n'}, 'password must be one line'),
+    ({'options': {'password': 'x'}}, 'options: password is written from its own option'),
+    ({'maps': [dict(MAPS[0], name='a/b')]}, "'a/b'"),
+    ({'timeout': 0}, 'timeout must be a positive number'),
+])
+def test_bad_input_is_refused_before_anything_is_written(run_module, tmp_path, args, message):
+    kind, result, _module, fake = run_module(args)
+    assert kind == 'fail' and message in result['msg']
+    assert PASSWORD not in json.dumps(result)
+    assert files_of(tmp_path) == {} and fake.jobs == []
+
+
+@pytest.mark.parametrize('value, mode', [
+    ('0640', 0o640), ('640', 0o640), (0o600, 0o600), ('0750', 0o750), ('x', None), ('99', None), ('17777', None),
+])
+def test_parse_mode(value, mode):
+    assert mysql_client_files.parse_mode(value) == mode

@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailfleet.postfix_mysql contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.mailfleet.postfix_mysql.plugins.modules import postfix_info
+
+FIELDS = 'smtp/inet/chroot = y\nsmtp/inet/command = smtpd\npickup/unix/chroot = y\npickup/unix/command = pickup\n'
+
+
+class Exit(Exception):
+    pass
+
+
+class Fail(Exception):
+    pass
+
+
+@pytest.fixture
+def run_module(monkeypatch):
+    """Run main() with binaries present or not and canned command output; record the calls."""
+
+    def run(args, binaries=('postconf', 'dpkg-query'), answers=None):
+        calls = []
+
+        def get_bin_path(self, name, required=False, opt_dirs=None):
+            return '/usr/bin/%s' % name if name in binaries else None
+
+        def run_command(self, argv, **kwargs):
+            calls.append(argv)
+            for prefix, answer in (answers or {}).items():
+                if ' '.join(argv).startswith(prefix):
+                    return answer
+            return (1, '', 'unexpected call')
+
+        def exit_json(self, **kwargs):
+            raise Exit(kwargs)
+
+        def fail_json(self, **kwargs):
+            raise Fail(kwargs)
+
+        monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', get_bin_path)
+        monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
+        monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+        monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+        with patch_module_args(args):
+            with pytest.raises((Exit, Fail)) as info:
+                postfix_info.main()
+        return ('exit' if info.type is Exit else 'fail'), info.value.args[0], calls
+
+    return run
+
+
+INSTALLED = {
+    '/usr/bin/dpkg-query -W': (0, 'postfix\tii \npostfix-mysql\tii \n', ''),
+    '/usr/bin/postconf -c /etc/postfix -h mail_version': (0, '3.7.11\n', ''),
+    '/usr/bin/postconf -c /etc/postfix -m': (0, 'hash\nmysql\nbtree\n', ''),
+    '/usr/bin/postconf -c /etc/postfix -F': (0, FIELDS, ''),
+}
+
+
+def test_an_installed_postfix(run_module):
+    kind, result, calls = run_module({'packages': ['postfix', 'postfix-mysql']}, answers=INSTALLED)
+    assert kind == 'exit'
+    assert result == dict(changed=False, installed=True, mail_version='3.7.11', map_types=['btree', 'hash', 'mysql'],
+                          chrooted_map_readers=['smtp/inet'], missing_packages=[])
+    assert calls[0] == ['/usr/bin/dpkg-query', '-W', '-f', '${Package}\t${db:Status-Abbrev}\n',
+                        'postfix', 'postfix-mysql']
+    assert calls[-1] == ['/usr/bin/postconf', '-c', '/etc/postfix', '-F', '*/*/chroot', '*/*/command']
+
+
+def test_missing_and_half_removed_packages(run_module):
+    # dpkg-query exits 1 when a package is unknown; "rc" is removed with its config kept.
+    answers = dict(INSTALLED, **{'/usr/bin/dpkg-query -W': (
+        1, 'postfix\tii \npostfix-mysql\trc \n', 'dpkg-query: no packages found matching postfix-pcre\n')})
+    kind, result, _calls = run_module({'packages': ['postfix', 'postfix-mysql', 'postfix-pcre']}, answers=answers)
+    assert kind == 'exit' and result['missing_packages'] == ['postfix-mysql', 'postfix-pcre']
+
+
+def test_no_postfix_at_all(run_module):
+    kind, result, calls = run_module({'packages': ['postfix']}, binaries=('dpkg-query',),
+                                     answers={'/usr/bin/dpkg-query -W': (1, '', 'no packages found\n')})
+    assert kind == 'exit'
+    assert result == dict(changed=False, installed=False, mail_version=None, map_types=[], chrooted_map_readers=[],
+                          missing_packages=['postfix'])
+    assert len(calls) == 1
+
+
+def test_postconf_without_a_configuration(run_module):
+    answers = {'/usr/bin/postconf -c /etc/postfix-out': (1, '', 'postconf: fatal: open /etc/postfix-out/main.cf\n')}
+    kind, result, _calls = run_module({'config_dir': '/etc/postfix-out'}, answers=answers)
+    assert kind == 'exit' and result['installed'] is False and result['missing_packages'] == []
+
+
+def test_packages_need_dpkg(run_module):
+    kind, result, _calls = run_module({'packages': ['postfix']}, binaries=('postconf',))
+    assert kind == 'fail' and 'dpkg-query not found' in result['msg']
