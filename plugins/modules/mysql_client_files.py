@@ -121,6 +121,8 @@ options:
     description: Seconds one validation may take.
     type: int
     default: 60
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -128,6 +130,8 @@ attributes:
   diff_mode:
     support: full
     details: The text before and after, with the password shown as C(********).
+  platform:
+    platforms: posix
 seealso:
   - module: mailfleet.postfix_mysql.postmap_query
   - name: mysql_table(5)
@@ -348,6 +352,9 @@ def main():
         except PostmapError as exc:
             raise ValidationFailed(wanted, exc)
 
+    # A failure below leaves every live file as it was.
+    failure_result = dict(result)
+    failure_result['changed'] = False
     try:
         install(wanted_files, uid, gid, mode, validate=validate if p['validate'] else None)
     except ValidationFailed as exc:
@@ -361,10 +368,10 @@ def main():
                 % (wanted.name, wanted.path, shown(error.message)),
             failed_map=wanted.name, error_kind=error.kind, hosts=error.hosts,
             postfix_messages=[shown(m) for m in (error.postfix_messages or [])],
-            **dict(result, changed=False))
+            **failure_result)
     except (IOError, OSError) as exc:
         module.fail_json(msg=redact('cannot write the client files in %s: %s' % (config_dir, exc), secrets),
-                         **dict(result, changed=False))
+                         **failure_result)
     module.exit_json(**result)
 
 

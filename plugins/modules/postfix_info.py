@@ -32,12 +32,16 @@ options:
     type: list
     elements: str
     default: []
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
     details: Reads only, the same in check mode.
   diff_mode:
     support: none
+  platform:
+    platforms: debian
 '''
 
 EXAMPLES = r'''
