@@ -14,8 +14,8 @@ short_description: What a host's Postfix is, in one call
 version_added: "0.1.0"
 description:
   - Reports whether Postfix is installed, its version, the lookup table types it supports,
-    the master.cf services that read maps chrooted, and which of a list of Debian packages
-    are not installed.
+    the master.cf services that read maps chrooted, which of a list of Debian packages
+    are not installed, and whether the Postfix service runs and starts at boot.
   - One module run answers everything a role needs to decide what to do on a host, so an
     unchanged host costs one round trip instead of one per question.
   - Never changes anything.
@@ -32,6 +32,10 @@ options:
     type: list
     elements: str
     default: []
+  service:
+    description: The systemd unit whose state to report in RV(service_active) and RV(service_enabled).
+    type: str
+    default: postfix
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -80,6 +84,14 @@ chrooted_map_readers:
   type: list
   elements: str
   sample: [cleanup/unix, rewrite/unix, smtp/inet]
+service_active:
+  description: Whether O(service) runs (C(systemctl is-active)).
+  returned: always
+  type: bool
+service_enabled:
+  description: Whether O(service) starts at boot (C(systemctl is-enabled) says C(enabled)).
+  returned: always
+  type: bool
 missing_packages:
   description: The packages of O(packages) that are not installed, in the order given.
   returned: always
@@ -94,24 +106,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cl
     C_LOCALE_ENV,
     chrooted_map_readers,
 )
-
-
-def installed_packages(module, packages):
-    """The packages of the list that dpkg has fully installed (status 'ii')."""
-    dpkg_query = module.get_bin_path('dpkg-query')
-    if dpkg_query is None:
-        module.fail_json(msg='dpkg-query not found: packages can only be checked on Debian and its derivatives')
-    # Exit status 1 only says that a package is unknown to dpkg, which is "missing" too.
-    rc, out, err = module.run_command([dpkg_query, '-W', '-f', '${Package}\t${db:Status-Abbrev}\n'] + packages,
-                                      environ_update=C_LOCALE_ENV)
-    if rc not in (0, 1):
-        module.fail_json(msg='dpkg-query failed: %s' % err.strip())
-    found = set()
-    for line in out.splitlines():
-        name, _sep, status = line.partition('\t')
-        if status.startswith('ii'):
-            found.add(name.split(':')[0])
-    return found
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import missing_packages, unit_state
 
 
 def main():
@@ -119,6 +114,7 @@ def main():
         argument_spec=dict(
             config_dir=dict(type='path', default='/etc/postfix'),
             packages=dict(type='list', elements='str', default=[]),
+            service=dict(type='str', default='postfix'),
         ),
         supports_check_mode=True,
     )
@@ -126,8 +122,9 @@ def main():
     packages = module.params['packages']
     result = dict(changed=False, installed=False, mail_version=None, map_types=[], chrooted_map_readers=[])
 
-    present = installed_packages(module, packages) if packages else set()
-    result['missing_packages'] = [name for name in packages if name not in present]
+    result['missing_packages'] = missing_packages(module, packages)
+    state = unit_state(module, module.params['service'])
+    result.update(service_active=state['active'], service_enabled=state['enabled'])
 
     postconf = module.get_bin_path('postconf', opt_dirs=['/usr/sbin', '/usr/local/sbin'])
     if postconf is not None:

@@ -28,7 +28,7 @@ class Fail(Exception):
 def run_module(monkeypatch):
     """Run main() with binaries present or not and canned command output; record the calls."""
 
-    def run(args, binaries=('postconf', 'dpkg-query'), answers=None):
+    def run(args, binaries=('postconf', 'dpkg-query', 'systemctl'), answers=None):
         calls = []
 
         def get_bin_path(self, name, required=False, opt_dirs=None):
@@ -64,6 +64,8 @@ INSTALLED = {
     '/usr/bin/postconf -c /etc/postfix -h mail_version': (0, '3.7.11\n', ''),
     '/usr/bin/postconf -c /etc/postfix -m': (0, 'hash\nmysql\nbtree\n', ''),
     '/usr/bin/postconf -c /etc/postfix -F': (0, FIELDS, ''),
+    '/usr/bin/systemctl is-active --quiet postfix': (0, '', ''),
+    '/usr/bin/systemctl is-enabled postfix': (0, 'enabled\n', ''),
 }
 
 
@@ -71,10 +73,18 @@ def test_an_installed_postfix(run_module):
     kind, result, calls = run_module({'packages': ['postfix', 'postfix-mysql']}, answers=INSTALLED)
     assert kind == 'exit'
     assert result == dict(changed=False, installed=True, mail_version='3.7.11', map_types=['btree', 'hash', 'mysql'],
-                          chrooted_map_readers=['smtp/inet'], missing_packages=[])
+                          chrooted_map_readers=['smtp/inet'], missing_packages=[], service_active=True,
+                          service_enabled=True)
     assert calls[0] == ['/usr/bin/dpkg-query', '-W', '-f', '${Package}\t${db:Status-Abbrev}\n',
                         'postfix', 'postfix-mysql']
     assert calls[-1] == ['/usr/bin/postconf', '-c', '/etc/postfix', '-F', '*/*/chroot', '*/*/command']
+
+
+def test_a_stopped_disabled_service(run_module):
+    answers = dict(INSTALLED, **{'/usr/bin/systemctl is-active --quiet postfix': (3, '', ''),
+                                 '/usr/bin/systemctl is-enabled postfix': (1, 'disabled\n', '')})
+    kind, result, _calls = run_module({}, answers=answers)
+    assert kind == 'exit' and (result['service_active'], result['service_enabled']) == (False, False)
 
 
 def test_missing_and_half_removed_packages(run_module):
@@ -86,12 +96,14 @@ def test_missing_and_half_removed_packages(run_module):
 
 
 def test_no_postfix_at_all(run_module):
-    kind, result, calls = run_module({'packages': ['postfix']}, binaries=('dpkg-query',),
-                                     answers={'/usr/bin/dpkg-query -W': (1, '', 'no packages found\n')})
+    kind, result, calls = run_module({'packages': ['postfix']}, binaries=('dpkg-query', 'systemctl'),
+                                     answers={'/usr/bin/dpkg-query -W': (1, '', 'no packages found\n'),
+                                              '/usr/bin/systemctl is-active': (4, '', ''),
+                                              '/usr/bin/systemctl is-enabled': (1, '', 'No such file or directory')})
     assert kind == 'exit'
     assert result == dict(changed=False, installed=False, mail_version=None, map_types=[], chrooted_map_readers=[],
-                          missing_packages=['postfix'])
-    assert len(calls) == 1
+                          missing_packages=['postfix'], service_active=False, service_enabled=False)
+    assert [call[0] for call in calls] == ['/usr/bin/dpkg-query', '/usr/bin/systemctl', '/usr/bin/systemctl']
 
 
 def test_postconf_without_a_configuration(run_module):
