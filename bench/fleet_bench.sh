@@ -18,6 +18,8 @@ SIZES=${FLEET_BENCH_SIZES:-"1 2 4"}
 NET=mf-fbench
 SUBNET_PREFIX=10.213.48
 OUT=${FLEET_BENCH_OUT:-docs/fleet-benchmark.md}
+# Every run's ansible-playbook output (with profile_tasks) is kept here for a closer look.
+LOGS=${FLEET_BENCH_LOGS:-$ROOT/.cache/fleet-bench}
 WORK=$(mktemp -d /tmp/fleet_bench.XXXXXX)
 DB=mf-fbench-db
 
@@ -28,7 +30,8 @@ cleanup() {
   [ -z "$names" ] || podman rm -f -t 0 $names >/dev/null
   if podman network exists "$NET"; then podman network rm -f "$NET" >/dev/null; fi
 }
-trap 'cleanup; rm -rf "$WORK"' EXIT
+keep_logs() { mkdir -p "$LOGS"; cp "$WORK"/*.log "$LOGS"/ 2>/dev/null || true; }
+trap 'keep_logs; cleanup; rm -rf "$WORK"' EXIT
 
 start() {  # name address
   podman run -d --name "$1" --hostname "$1" --network "$NET" --ip "$2" --systemd=always \
@@ -156,5 +159,24 @@ $TOP
 No-op re-run:
 
 $TOPNOOP
+
+## Reading the numbers
+
+- Every task a host runs pays the connection's fixed cost: over the podman connection a
+  temporary directory, a copy of the module and a \`podman exec python3\` (it cannot
+  pipeline), about as much as the whole ping floor for one host. The ratio to the floor is
+  therefore about the number of module runs, not the work they do.
+- An unchanged mail host costs three module runs plus one per check: \`postfix_info\`
+  (packages, service, version, chrooted services in one call), \`mysql_client_files\`
+  (all client files in one call), \`postconf\` (all main.cf settings in one call), and
+  the \`postfix_mysql_checks\` lookups (one here). The package, debconf and service tasks
+  are skipped when \`postfix_info\` found nothing missing. An unchanged database host
+  costs two: \`system_info\` and \`mail_database\` (database, content and the reader
+  account of every mail host in one call); its settings drop-in is compared with the
+  system_info reading instead of a template run.
+- The hosts of a task run in parallel (5 forks), but on $(nproc) CPU(s) 4 hosts' module runs
+  compete for the CPU: the first run's package installation is CPU-bound, and 4 hosts
+  take longer than one there than in the no-op run.
+- Logs of every run (profile_tasks): \`$(realpath --relative-to="$ROOT" "$LOGS")/\`.
 MD
 echo "==> wrote $OUT"

@@ -191,19 +191,18 @@ def discard(wanted_files):
 def install(wanted_files, uid, gid, mode, validate=None):
     """Put the changed files live, all of them or none.
 
-    validate(wanted) is called for each new text while it sits in its temporary file, and
-    raises to stop the run: then no live file has been touched. Owner, group or mode
-    alone are corrected in place (the text is already what it should be).
+    validate(new_files) is called once with every file whose text is new, while the texts
+    sit in their temporary files (wanted.temp), and raises to stop the run: then no live
+    file has been touched. Owner, group or mode alone are corrected in place (the text is
+    already what it should be).
     """
     changed = [w for w in wanted_files if w.changed]
+    new_files = [w for w in changed if w.content_changed]
     try:
-        for wanted in changed:
-            if wanted.content_changed:
-                write_temporary(wanted, uid, gid, mode)
-        if validate is not None:
-            for wanted in changed:
-                if wanted.content_changed:
-                    validate(wanted)
+        for wanted in new_files:
+            write_temporary(wanted, uid, gid, mode)
+        if validate is not None and new_files:
+            validate(new_files)
         for wanted in changed:
             if wanted.content_changed:
                 os.rename(wanted.temp, wanted.path)

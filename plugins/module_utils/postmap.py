@@ -513,6 +513,20 @@ def query_tables(postmap, tables, keys, config_dir=None, parallel=None, runner=N
     return result
 
 
+def check_tables(postmap, tables, key, config_dir=None, runner=None, timeout=DEFAULT_TIMEOUT):
+    """Ask every table for one key, all at once (one process each, concurrently), to see
+    that they work; whether the key is found does not matter. Raises PostmapError for the
+    first broken table in the order given. For validating new client files."""
+    tables = [validate_table(t) for t in tables]
+    key = validate_keys([key])[0]
+    runner = runner if runner is not None else PostmapRunner(timeout=timeout)
+    infos = [table_info(t) for t in tables]
+    results = runner.run([(build_argv(postmap, info.table, config_dir), key + '\n') for info in infos])
+    for info, result in zip(infos, results):
+        if is_failure(result):
+            raise table_error(info, [result], info.secrets)
+
+
 # ---------------------------------------------------------------- expectations
 
 NOT_FOUND = '(not found)'

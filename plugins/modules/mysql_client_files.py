@@ -219,8 +219,8 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cl
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import (
     PostmapError,
     PostmapRunner,
+    check_tables,
     parse_client_file,
-    query_tables,
     redact_client_file,
 )
 
@@ -345,12 +345,14 @@ def main():
     if p['validate']:
         postmap = module.get_bin_path('postmap', required=True, opt_dirs=['/usr/sbin', '/usr/local/sbin'])
 
-    def validate(wanted):
+    def validate(new_files):
+        # All new files at once, one postmap process each: the wall time of the slowest.
         try:
-            query_tables(postmap, ['mysql:%s' % wanted.temp], [p['validate_key']], config_dir=config_dir,
-                         runner=PostmapRunner(timeout=p['timeout']))
+            check_tables(postmap, ['mysql:%s' % w.temp for w in new_files], p['validate_key'],
+                         config_dir=config_dir, runner=PostmapRunner(timeout=p['timeout']))
         except PostmapError as exc:
-            raise ValidationFailed(wanted, exc)
+            failed = [w for w in new_files if w.temp in (exc.table or '')] or new_files[:1]
+            raise ValidationFailed(failed[0], exc)
 
     # A failure below leaves every live file as it was.
     failure_result = dict(result)

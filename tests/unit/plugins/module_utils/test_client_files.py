@@ -139,8 +139,10 @@ def test_install_never_lets_others_read_the_text(tmp_path, monkeypatch):
 def test_install_validates_the_temporary_file_with_its_final_mode(tmp_path):
     checked = []
 
-    def validate(w):
-        checked.append((w.name, open(w.temp).read(), stat.S_IMODE(os.stat(w.temp).st_mode), os.path.exists(w.path)))
+    def validate(new_files):
+        for w in new_files:
+            checked.append((w.name, open(w.temp).read(), stat.S_IMODE(os.stat(w.temp).st_mode),
+                            os.path.exists(w.path)))
 
     w = cf.compare(wanted(tmp_path), UID, GID, 0o640)
     cf.install([w], UID, GID, 0o640, validate=validate)
@@ -155,9 +157,9 @@ def test_a_failed_validation_changes_no_live_file(tmp_path):
         os.chmod(w.path, 0o640)
         cf.compare(w, UID, GID, 0o640)
 
-    def validate(w):
-        if w.name == 'b':
-            raise RuntimeError('postmap said no')
+    def validate(new_files):
+        assert [w.name for w in new_files] == ['a', 'b']
+        raise RuntimeError('postmap said no about b')
 
     with pytest.raises(RuntimeError):
         cf.install([first, second], UID, GID, 0o640, validate=validate)
@@ -173,7 +175,7 @@ def test_install_corrects_owner_and_mode_in_place(tmp_path):
     inode = os.stat(w.path).st_ino
     cf.compare(w, UID, GID, 0o640)
     assert w.reasons == ['mode']
-    cf.install([w], UID, GID, 0o640, validate=lambda w: pytest.fail('nothing new to validate'))
+    cf.install([w], UID, GID, 0o640, validate=lambda new_files: pytest.fail('nothing new to validate'))
     assert stat.S_IMODE(os.stat(w.path).st_mode) == 0o640
     assert os.stat(w.path).st_ino == inode
 

@@ -416,3 +416,24 @@ def test_runner_timeout_and_exec_error():
     with pytest.raises(pm.PostmapError) as info:
         pm.PostmapRunner().run([(['/nonexistent/postmap', '-q', '-', 'hash:/x'], 'k\n')])
     assert info.value.kind == 'exec'
+
+
+def test_check_tables_asks_all_tables_at_once_and_names_the_broken_one(tmp_path):
+    tables = []
+    for name in ('a', 'b'):
+        path = tmp_path / ('mysql-%s.cf' % name)
+        path.write_text(CLIENT_FILE)
+        tables.append('mysql:%s' % path)
+    fake = FakePostfix(errors={tables[1]: STDERR['access_denied'].format(table=tables[1], path='')})
+    with pytest.raises(pm.PostmapError) as info:
+        pm.check_tables(POSTMAP, tables, 'probe@mailfleet.invalid', config_dir='/etc/postfix', runner=fake)
+    assert info.value.table == tables[1] and info.value.kind == 'access_denied'
+    assert PASSWORD not in str(info.value)
+    # Both jobs went to the runner in one call, which starts them together.
+    assert fake.jobs == [([POSTMAP, '-c', '/etc/postfix', '-q', '-', t], 'probe@mailfleet.invalid\n') for t in tables]
+
+
+def test_check_tables_passes_when_the_key_is_not_found(tmp_path):
+    path = tmp_path / 'mysql-a.cf'
+    path.write_text(CLIENT_FILE)
+    assert pm.check_tables(POSTMAP, ['mysql:%s' % path], 'probe@mailfleet.invalid', runner=FakePostfix()) is None
