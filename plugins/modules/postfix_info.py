@@ -36,6 +36,13 @@ options:
     description: The systemd unit whose state to report in RV(service_active) and RV(service_enabled).
     type: str
     default: postfix
+  main_cf:
+    description:
+      - main.cf settings (name to value, as for M(mailfleet.postfix_mysql.postconf)) to compare
+        with C(main.cf). RV(main_cf_changes) lists the names that module would write, judged
+        with its own comparison, so that a role can skip it when there are none.
+    type: dict
+    default: {}
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -92,6 +99,15 @@ service_enabled:
   description: Whether O(service) starts at boot (C(systemctl is-enabled) says C(enabled)).
   returned: always
   type: bool
+main_cf_changes:
+  description:
+    - The names of O(main_cf) whose value in C(main.cf) differs, or that C(postconf) does not
+      know, in the order given; all of them when Postfix is not installed or the values are
+      not valid for M(mailfleet.postfix_mysql.postconf) (which then tells why).
+  returned: always
+  type: list
+  elements: str
+  sample: [virtual_alias_maps]
 missing_packages:
   description: The packages of O(packages) that are not installed, in the order given.
   returned: always
@@ -106,6 +122,12 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cl
     C_LOCALE_ENV,
     chrooted_map_readers,
 )
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
+    PostconfError,
+    names_to_change,
+    normalize_request,
+    read_argv,
+)
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import missing_packages, unit_state
 
 
@@ -115,11 +137,13 @@ def main():
             config_dir=dict(type='path', default='/etc/postfix'),
             packages=dict(type='list', elements='str', default=[]),
             service=dict(type='str', default='postfix'),
+            main_cf=dict(type='dict', default={}),
         ),
         supports_check_mode=True,
     )
     config_dir = module.params['config_dir']
     packages = module.params['packages']
+    main_cf = module.params['main_cf']
     result = dict(changed=False, installed=False, mail_version=None, map_types=[], chrooted_map_readers=[])
 
     result['missing_packages'] = missing_packages(module, packages)
@@ -140,6 +164,15 @@ def main():
                 map_types=sorted((ask('-m') or '').split()),
                 chrooted_map_readers=chrooted_map_readers(ask('-F', '*/*/chroot', '*/*/command') or ''),
             )
+    result['main_cf_changes'] = list(main_cf)
+    if result['installed'] and main_cf:
+        try:
+            names = [name for name, _text in normalize_request(main_cf, None, None, 'present')]
+            rc, out, err = module.run_command(read_argv(postconf, names, config_dir), environ_update=C_LOCALE_ENV)
+            if rc == 0:
+                result['main_cf_changes'] = names_to_change(main_cf, out, err)
+        except PostconfError:
+            pass  # Every name stays listed: the postconf module will say what is wrong.
     module.exit_json(**result)
 
 

@@ -158,6 +158,21 @@ def test_password_never_in_output_with_diff_and_vvvv_even_when_files_change():
     assert 'password = ********' in output
 
 
+def test_main_cf_changed_by_hand_is_put_back():
+    """The role skips its postconf call only when main.cf is right: drift is still corrected."""
+    hosts = converged_hosts()
+    for h in hosts:
+        h.check_output('postconf -e virtual_alias_maps=mysql:/etc/postfix/mysql-email2email.cf')
+    rc, output, recap = run_playbook('postfix-only.yml', '--diff', '-e',
+                                     '{"postfix_mysql_options": {"expansion_limit": "100"}}')
+    assert rc == 0, output
+    assert all(counts['changed'] > 0 for counts in recap.values()), output
+    assert '+virtual_alias_maps = mysql:/etc/postfix/mysql-virtual-alias-maps.cf, ' in output
+    for h in hosts:
+        assert h.check_output('postconf -h virtual_alias_maps') == (
+            'mysql:/etc/postfix/mysql-virtual-alias-maps.cf, mysql:/etc/postfix/mysql-email2email.cf')
+
+
 def test_wrong_owner_and_mode_are_corrected_in_place():
     hosts = converged_hosts()
     path = '/etc/postfix/mysql-email2email.cf'
