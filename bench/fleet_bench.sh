@@ -166,11 +166,12 @@ $TOPNOOP
   temporary directory, a copy of the module and a \`podman exec python3\` (it cannot
   pipeline), about as much as the whole ping floor for one host. The ratio to the floor is
   therefore about the number of module runs, not the work they do.
-- An unchanged mail host costs three module runs plus one per check: \`postfix_info\`
-  (packages, service, version, chrooted services in one call), \`mysql_client_files\`
-  (all client files in one call), \`postconf\` (all main.cf settings in one call), and
-  the \`postfix_mysql_checks\` lookups (one here). The package, debconf and service tasks
-  are skipped when \`postfix_info\` found nothing missing. An unchanged database host
+- An unchanged mail host costs two module runs plus one per check: \`postfix_info\`
+  (packages, service, version, chrooted services and the main.cf settings in one call),
+  \`mysql_client_files\` (all client files in one call), and the
+  \`postfix_mysql_checks\` lookups (one here). The package, debconf, service and
+  \`postconf\` tasks are skipped when \`postfix_info\` found nothing to do (it compares
+  main.cf with the \`postconf\` module's own rules). An unchanged database host
   costs two: \`system_info\` and \`mail_database\` (database, content and the reader
   account of every mail host in one call); its settings drop-in is compared with the
   system_info reading instead of a template run.
