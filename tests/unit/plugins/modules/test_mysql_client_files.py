@@ -14,11 +14,9 @@ import stat
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.mailfleet.postfix_mysql.plugins.modules import mysql_client_files
 from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.fake_postmap import FakePostfix
+from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.module_harness import run_main
 
 PASSWORD = 'S3cr3t-pw#1'
 OLD_PASSWORD = 'Old-pw#0'
@@ -37,42 +35,18 @@ ACCESS_DENIED = (
     "postmap: fatal: table {table}: query error: Resource temporarily unavailable\n")
 
 
-class Exit(Exception):
-    pass
-
-
-class Fail(Exception):
-    pass
-
-
 @pytest.fixture
 def run_module(monkeypatch, tmp_path):
     """Run main() with args (config_dir, owner and group preset) and a fake postmap."""
 
     def run(args, fake=None):
         fake = fake if fake is not None else FakePostfix()
-        seen = {}
-
-        def exit_json(self, **kwargs):
-            seen['module'] = self
-            raise Exit(kwargs)
-
-        def fail_json(self, **kwargs):
-            seen['module'] = self
-            raise Fail(kwargs)
-
-        monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-        monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
-        monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, *a, **kw: POSTMAP)
         monkeypatch.setattr(mysql_client_files, 'PostmapRunner', fake)
         full = dict(maps=MAPS, hosts=['10.0.0.1'], user='mailuser', password=PASSWORD, dbname='mailserver',
                     config_dir=str(tmp_path), owner=OWNER, group=GROUP)
         full.update(args)
-        with patch_module_args(full):
-            with pytest.raises((Exit, Fail)) as info:
-                mysql_client_files.main()
-        kind = 'exit' if info.type is Exit else 'fail'
-        return kind, info.value.args[0], seen.get('module'), fake
+        kind, result, module = run_main(monkeypatch, mysql_client_files.main, full, bin_dir='/usr/sbin')
+        return kind, result, module, fake
 
     return run
 

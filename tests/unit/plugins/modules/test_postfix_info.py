@@ -8,20 +8,10 @@ __metaclass__ = type
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.mailfleet.postfix_mysql.plugins.modules import postfix_info
+from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.module_harness import CannedCommands, run_main
 
 FIELDS = 'smtp/inet/chroot = y\nsmtp/inet/command = smtpd\npickup/unix/chroot = y\npickup/unix/command = pickup\n'
-
-
-class Exit(Exception):
-    pass
-
-
-class Fail(Exception):
-    pass
 
 
 @pytest.fixture
@@ -29,32 +19,9 @@ def run_module(monkeypatch):
     """Run main() with binaries present or not and canned command output; record the calls."""
 
     def run(args, binaries=('postconf', 'dpkg-query', 'systemctl'), answers=None):
-        calls = []
-
-        def get_bin_path(self, name, required=False, opt_dirs=None):
-            return '/usr/bin/%s' % name if name in binaries else None
-
-        def run_command(self, argv, **kwargs):
-            calls.append(argv)
-            for prefix, answer in (answers or {}).items():
-                if ' '.join(argv).startswith(prefix):
-                    return answer
-            return (1, '', 'unexpected call')
-
-        def exit_json(self, **kwargs):
-            raise Exit(kwargs)
-
-        def fail_json(self, **kwargs):
-            raise Fail(kwargs)
-
-        monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', get_bin_path)
-        monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
-        monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-        monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
-        with patch_module_args(args):
-            with pytest.raises((Exit, Fail)) as info:
-                postfix_info.main()
-        return ('exit' if info.type is Exit else 'fail'), info.value.args[0], calls
+        commands = CannedCommands(answers)
+        kind, result, _module = run_main(monkeypatch, postfix_info.main, args, binaries=binaries, commands=commands)
+        return kind, result, commands.calls
 
     return run
 

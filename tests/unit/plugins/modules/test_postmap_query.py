@@ -10,11 +10,9 @@ import json
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.mailfleet.postfix_mysql.plugins.modules import postmap_query
 from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.fake_postmap import FakePostfix
+from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.module_harness import run_main
 
 PASSWORD = 'S3cr3t-pw#1'
 POSTMAP = '/usr/sbin/postmap'
@@ -24,14 +22,6 @@ ALIASES = {
     '@example.org': 'jane@example.org',
 }
 IDENTITY = {'john@example.org': 'john@example.org', 'jane@example.org': 'jane@example.org'}
-
-
-class Exit(Exception):
-    pass
-
-
-class Fail(Exception):
-    pass
 
 
 @pytest.fixture
@@ -51,25 +41,9 @@ def run_module(monkeypatch):
     """Run main() with args and a fake postmap; return (kind, result, module, fake)."""
 
     def run(args, fake):
-        seen = {}
-
-        def exit_json(self, **kwargs):
-            seen['module'] = self
-            raise Exit(kwargs)
-
-        def fail_json(self, **kwargs):
-            seen['module'] = self
-            raise Fail(kwargs)
-
-        monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-        monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
-        monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, *a, **kw: POSTMAP)
         monkeypatch.setattr(postmap_query, 'PostmapRunner', fake)
-        with patch_module_args(args):
-            with pytest.raises((Exit, Fail)) as info:
-                postmap_query.main()
-        kind = 'exit' if info.type is Exit else 'fail'
-        return kind, info.value.args[0], seen.get('module'), fake
+        kind, result, module = run_main(monkeypatch, postmap_query.main, args, bin_dir='/usr/sbin')
+        return kind, result, module, fake
 
     return run
 

@@ -6,47 +6,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import pytest
-
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.mailfleet.postfix_mysql.plugins.modules import system_info
-
-
-class Exit(Exception):
-    pass
-
-
-class Fail(Exception):
-    pass
+from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.module_harness import CannedCommands, run_main
 
 
 def run(monkeypatch, args, answers, binaries=('dpkg-query', 'systemctl')):
-    calls = []
-
-    def run_command(self, argv, **kwargs):
-        calls.append(argv)
-        for prefix, answer in answers.items():
-            if ' '.join(argv).startswith(prefix):
-                return answer
-        return (1, '', 'unexpected call')
-
-    def exit_json(self, **kwargs):
-        raise Exit(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise Fail(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path',
-                        lambda self, name, *a, **kw: '/usr/bin/%s' % name if name in binaries else None)
-    monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
-    with patch_module_args(args):
-        with pytest.raises((Exit, Fail)) as info:
-            system_info.main()
-    return ('exit' if info.type is Exit else 'fail'), info.value.args[0], calls
+    commands = CannedCommands(answers)
+    kind, result, _module = run_main(monkeypatch, system_info.main, args, binaries=binaries, commands=commands)
+    return kind, result, commands.calls
 
 
 def test_missing_packages_and_service_state(monkeypatch):
