@@ -22,12 +22,19 @@ import os
 import re
 import stat
 import tempfile
+import time
 
 MAP_NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
 OPTION_NAME_RE = re.compile(r'^[A-Za-z][A-Za-z0-9_]*$')
 # Written from the module's own options; an entry in options would write them twice.
 RESERVED_OPTIONS = ('user', 'password', 'hosts', 'dbname', 'query')
 HEADER = '# Managed by mailfleet.postfix_mysql: changes made here are overwritten.\n'
+# Postfix reads a table file again and again, 0.3 s apart, for as long as its mtime is
+# within the last second or so ("pausing to let FILE finish being updated", load_file(3)
+# in the Postfix sources), which costs every lookup through a file written just now up
+# to two seconds. A file written here is complete (written, fsynced) before anyone reads
+# it, so its times are set this many seconds back.
+SETTLED_SECONDS = 2
 
 
 class ClientFileError(Exception):
@@ -163,7 +170,8 @@ def write_temporary(wanted, uid, gid, mode):
     """The new text in a temporary file beside the live one, with its final owner and mode.
 
     mkstemp creates the file 0600 for its creator (root), so nobody else can open it
-    while the text goes in; chown, then chmod, give it the final owner and mode.
+    while the text goes in; chown, then chmod, give it the final owner and mode. Its
+    times are set SETTLED_SECONDS back, so that Postfix reads it at once.
     """
     directory, base = os.path.split(wanted.path)
     fd, wanted.temp = tempfile.mkstemp(prefix='.%s.' % base, suffix='.new', dir=directory)
@@ -174,6 +182,8 @@ def write_temporary(wanted, uid, gid, mode):
         os.fchmod(fd, mode)
     finally:
         os.close(fd)
+    settled = int(time.time()) - SETTLED_SECONDS
+    os.utime(wanted.temp, (settled, settled))
     return wanted.temp
 
 

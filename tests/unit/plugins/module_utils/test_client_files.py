@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import os
 import stat
+import time
 
 import pytest
 
@@ -143,6 +144,8 @@ def test_install_validates_the_temporary_file_with_its_final_mode(tmp_path):
         for w in new_files:
             checked.append((w.name, open(w.temp).read(), stat.S_IMODE(os.stat(w.temp).st_mode),
                             os.path.exists(w.path)))
+            # Old enough that Postfix's load_file() does not pause for it: mtime < start - 1.
+            assert os.stat(w.temp).st_mtime < int(time.time()) - 1
 
     w = cf.compare(wanted(tmp_path), UID, GID, 0o640)
     cf.install([w], UID, GID, 0o640, validate=validate)
