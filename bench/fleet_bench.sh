@@ -46,20 +46,20 @@ inventory() {  # number of mail hosts
     echo "    ansible_connection: containers.podman.podman"
     echo "    ansible_python_interpreter: /usr/bin/python3"
     echo "    ansible_become: false"
-    echo "    database_reader_password: bench-pass"
-    echo "    postfix_mysql_password: bench-pass"
-    echo "    postfix_mysql_hosts: ['$SUBNET_PREFIX.10']"
+    echo "    mailfleet_database_reader_password: bench-pass"
+    echo "    mailfleet_postfix_db_password: bench-pass"
+    echo "    mailfleet_postfix_db_hosts: ['$SUBNET_PREFIX.10']"
     # All four addresses up front: a size's first run does not change the database host,
     # so its cost stays the same across sizes.
-    echo "    database_reader_hosts: ['$SUBNET_PREFIX.21', '$SUBNET_PREFIX.22', '$SUBNET_PREFIX.23', '$SUBNET_PREFIX.24']"
-    echo "    database_reader_revoke_other_hosts: false"
-    echo "    database_domains: [{name: example.org}]"
-    echo "    database_aliases: [{source: jack@example.org, destination: john@example.org}]"
-    echo "    postfix_mysql_checks: [{map: virtual-mailbox-domains, expect: {example.org: '1'}}]"
+    echo "    mailfleet_database_reader_hosts: ['$SUBNET_PREFIX.21', '$SUBNET_PREFIX.22', '$SUBNET_PREFIX.23', '$SUBNET_PREFIX.24']"
+    echo "    mailfleet_database_reader_revoke_other_hosts: false"
+    echo "    mailfleet_database_domains: [{name: example.org}]"
+    echo "    mailfleet_database_aliases: [{source: jack@example.org, destination: john@example.org}]"
+    echo "    mailfleet_postfix_checks: [{map: virtual-mailbox-domains, expect: {example.org: '1'}}]"
     echo "  children:"
     echo "    mail_databases:"
     echo "      hosts:"
-    echo "        $DB: {mailfleet_address: $SUBNET_PREFIX.10, database_bind_address: $SUBNET_PREFIX.10}"
+    echo "        $DB: {mailfleet_address: $SUBNET_PREFIX.10, mailfleet_database_bind_address: $SUBNET_PREFIX.10}"
     echo "    mail_servers:"
     echo "      hosts:"
     for i in $(seq 1 4); do
@@ -169,7 +169,7 @@ $TOPNOOP
 - An unchanged mail host costs two module runs plus one per check: \`postfix_info\`
   (packages, service, version, chrooted services and the main.cf settings in one call),
   \`mysql_client_files\` (all client files in one call), and the
-  \`postfix_mysql_checks\` lookups (one here). The package, debconf, service and
+  \`mailfleet_postfix_checks\` lookups (one here). The package, debconf, service and
   \`postconf\` tasks are skipped when \`postfix_info\` found nothing to do (it compares
   main.cf with the \`postconf\` module's own rules). An unchanged database host
   costs two: \`system_info\` and \`mail_database\` (database, content and the reader

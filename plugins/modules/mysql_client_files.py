@@ -24,7 +24,7 @@ description:
     changed file passed are they renamed over the live ones. When one fails, no live file
     changes: the error names the map, the database host(s) and Postfix's message."
   - The password is never returned or shown; diffs show C(password = ********).
-  - Reload Postfix after a change (the C(mailfleet.postfix_mysql.postfix) role does).
+  - Reload Postfix after a change (the C(mailfleet.postfix_mysql.mailfleet_postfix) role does).
 author:
   - mailfleet maintainers (@mailfleet)
 options:

@@ -10,7 +10,7 @@ READER = 'mailuser'
 
 
 def reader_password(host=None):
-    return scenario_vars()['database_reader_password']
+    return scenario_vars()['mailfleet_database_reader_password']
 
 
 def test_mariadb_runs_and_starts_at_boot(host):
@@ -127,7 +127,7 @@ def test_bad_content_fails_before_changing_anything():
 def test_argument_spec_refuses_bad_input():
     rc, output, _recap = run_playbook('converge.yml', '-e', '{"mf_test_domains": [{"name": "a.example", "state": "gone"}]}')
     assert rc != 0
-    assert 'database_domains' in output and 'gone' in output and 'must be one of' in output
+    assert 'mailfleet_database_domains' in output and 'gone' in output and 'must be one of' in output
 
 
 def test_extra_privileges_and_a_changed_password_are_put_right():

@@ -17,7 +17,7 @@ MAPS = {
     'virtual-alias-maps': "SELECT destination FROM virtual_aliases WHERE source='%s'",
     'email2email': "SELECT email FROM virtual_users WHERE email='%s'",
 }
-PASSWORD = scenario_vars()['postfix_mysql_password'] if os.environ.get('MOLECULE_SCENARIO_DIRECTORY') else ''
+PASSWORD = scenario_vars()['mailfleet_postfix_db_password'] if os.environ.get('MOLECULE_SCENARIO_DIRECTORY') else ''
 
 
 def converged_hosts():
@@ -148,7 +148,7 @@ def test_password_never_in_output_with_diff_and_vvvv_even_when_files_change():
     # A changed option makes every client file change, so a diff would have something to show.
     # The tests after this one start from these changed files; nothing needs them undone.
     rc, output, recap = run_playbook('postfix-only.yml', '--diff', '-vvvv', '-e',
-                                     '{"postfix_mysql_options": {"expansion_limit": "100"}}')
+                                     '{"mailfleet_postfix_map_options": {"expansion_limit": "100"}}')
     assert rc == 0, output
     assert all(counts['changed'] > 0 for counts in recap.values()), output
     assert PASSWORD not in output
@@ -164,7 +164,7 @@ def test_main_cf_changed_by_hand_is_put_back():
     for h in hosts:
         h.check_output('postconf -e virtual_alias_maps=mysql:/etc/postfix/mysql-email2email.cf')
     rc, output, recap = run_playbook('postfix-only.yml', '--diff', '-e',
-                                     '{"postfix_mysql_options": {"expansion_limit": "100"}}')
+                                     '{"mailfleet_postfix_map_options": {"expansion_limit": "100"}}')
     assert rc == 0, output
     assert all(counts['changed'] > 0 for counts in recap.values()), output
     assert '+virtual_alias_maps = mysql:/etc/postfix/mysql-virtual-alias-maps.cf, ' in output
@@ -181,7 +181,7 @@ def test_wrong_owner_and_mode_are_corrected_in_place():
         h.check_output('chgrp root %s && chmod 0604 %s', path, path)
     # The options of the test before, so that only owner and mode differ.
     rc, output, recap = run_playbook('postfix-only.yml', '--diff', '-e',
-                                     '{"postfix_mysql_options": {"expansion_limit": "100"}}')
+                                     '{"mailfleet_postfix_map_options": {"expansion_limit": "100"}}')
     assert rc == 0, output
     assert all(counts['changed'] > 0 for counts in recap.values()), output
     assert 'root:root 0604' in output and 'root:postfix 0640' in output
@@ -194,7 +194,7 @@ def test_wrong_owner_and_mode_are_corrected_in_place():
 def test_wrong_password_fails_and_changes_nothing():
     before = [snapshot(h) for h in converged_hosts()]
     wrong = 'Wr0ng#secret-never-shown'
-    rc, output, _recap = run_playbook('postfix-only.yml', '-vvv', '-e', json.dumps({'postfix_mysql_password': wrong}))
+    rc, output, _recap = run_playbook('postfix-only.yml', '-vvv', '-e', json.dumps({'mailfleet_postfix_db_password': wrong}))
     assert rc != 0
     assert 'Access denied' in output
     assert 'mysql-virtual-mailbox-domains.cf' in output and '127.0.0.1' in output
@@ -210,7 +210,7 @@ def test_stopped_database_fails_and_changes_nothing():
         h.check_output('systemctl stop mariadb.socket mariadb.service')
     try:
         # A pending change (any value other than the current one) makes the role validate.
-        rc, output, _recap = run_playbook('postfix-only.yml', '-e', '{"postfix_mysql_options": {"expansion_limit": "200"}}')
+        rc, output, _recap = run_playbook('postfix-only.yml', '-e', '{"mailfleet_postfix_map_options": {"expansion_limit": "200"}}')
         assert rc != 0
         assert "Can't connect" in output and '127.0.0.1' in output
         assert [snapshot(h) for h in hosts] == before
@@ -220,13 +220,13 @@ def test_stopped_database_fails_and_changes_nothing():
 
 
 def test_localhost_with_chrooted_daemons_is_refused():
-    rc, output, _recap = run_playbook('postfix-only.yml', '-e', '{"postfix_mysql_hosts": ["localhost"]}')
+    rc, output, _recap = run_playbook('postfix-only.yml', '-e', '{"mailfleet_postfix_db_hosts": ["localhost"]}')
     assert rc != 0
-    assert '127.0.0.1' in output and 'postfix_mysql_proxy' in output and 'smtp/inet' in output
+    assert '127.0.0.1' in output and 'mailfleet_postfix_proxy' in output and 'smtp/inet' in output
 
 
 def test_unsupported_option_is_refused_on_postfix_before_3_9():
-    rc, output, recap = run_playbook('postfix-only.yml', '-e', '{"postfix_mysql_options": {"retry_interval": "30"}}')
+    rc, output, recap = run_playbook('postfix-only.yml', '-e', '{"mailfleet_postfix_map_options": {"retry_interval": "30"}}')
     assert rc != 0
     assert 'Postfix 3.7' in output and 'retry_interval' in output
     # Debian 13's Postfix 3.10 knows the option: the host was not stopped by Debian 12's failure.
@@ -239,7 +239,7 @@ def test_validation_catches_what_postfix_itself_refuses():
     deb13 = [h for h in converged_hosts() if h.backend.get_hostname() == 'mf-postfix-deb13']
     before = [snapshot(h) for h in deb13]
     rc, output, _recap = run_playbook('postfix-only.yml', '--limit', 'mf-postfix-deb13', '-e',
-                                      '{"postfix_mysql_options": {"retry_interval": "30s"}}')
+                                      '{"mailfleet_postfix_map_options": {"retry_interval": "30s"}}')
     assert rc != 0
     assert 'bad numerical configuration: retry_interval = 30s' in output
     assert [snapshot(h) for h in deb13] == before

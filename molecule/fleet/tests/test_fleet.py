@@ -14,7 +14,7 @@ DB1, DB2 = 'mf-fleet-db1', 'mf-fleet-db2'
 MAIL = ['mf-fleet-mail1', 'mf-fleet-mail2', 'mf-fleet-mail3']
 ADDRESS = {DB1: '10.213.47.11', DB2: '10.213.47.12',
            'mf-fleet-mail1': '10.213.47.21', 'mf-fleet-mail2': '10.213.47.22', 'mf-fleet-mail3': '10.213.47.23'}
-PASSWORD = scenario_vars()['postfix_mysql_password'] if os.environ.get('MOLECULE_SCENARIO_DIRECTORY') else ''
+PASSWORD = scenario_vars()['mailfleet_postfix_db_password'] if os.environ.get('MOLECULE_SCENARIO_DIRECTORY') else ''
 # The tutorial's postmap -q steps: (key, map, expected answer or None for "not found").
 CHECKS = [
     ('example.org', 'virtual-mailbox-domains', '1'),
@@ -153,7 +153,7 @@ def snapshot(name):
 def test_bad_rolling_change_stops_after_the_first_batch():
     before = dict((name, snapshot(name)) for name in MAIL)
     rc, output, recap = run_playbook('converge.yml', '-e', 'mailfleet_serial=1',
-                                     '-e', 'postfix_mysql_password=wrong-password-for-this-run')
+                                     '-e', 'mailfleet_postfix_db_password=wrong-password-for-this-run')
     assert rc != 0, output[-3000:]
     failed = [name for name in MAIL if recap.get(name, {}).get('failed')]
     assert len(failed) == 1, output[-3000:]
@@ -168,7 +168,7 @@ def test_bad_rolling_change_stops_after_the_first_batch():
 def test_check_maps_prints_every_mail_hosts_answers_without_a_password():
     """playbooks/check-maps.yml runs the postfix role's checks (map and parameter entries)."""
     rc, output, recap = run_playbook(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'playbooks',
-                                                  'check-maps.yml'), '-e', 'postfix_mysql_password=')
+                                                  'check-maps.yml'), '-e', 'mailfleet_postfix_db_password=')
     assert rc == 0, output[-3000:]
     assert sorted(recap) == MAIL and all(counts['changed'] == 0 for counts in recap.values()), output[-3000:]
     assert output.count('virtual-mailbox-domains    example.net            (not found)') == len(MAIL), output

@@ -19,7 +19,7 @@ from mailfleet_testlib import PROJECT_DIR, SCENARIO_DIR, all_hosts, run_probe, s
 
 PROBE_TASK = 'Call mailfleet.postfix_mysql.postmap_query with pq_calls'
 VARS = scenario_vars()
-READER_PASSWORD = VARS['database_reader_password']
+READER_PASSWORD = VARS['mailfleet_database_reader_password']
 WRONG_PASSWORD = VARS['mf_postmap_wrong_password']
 
 
