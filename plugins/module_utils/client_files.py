@@ -1,10 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailfleet.postfix_mysql contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""mysql_table(5) client files: their names, their text, and how they go live.
+"""mysql_table(5) client files: their text, and how they go live.
 
-One place for what the mysql_client_files module writes and what the filters name in
-main.cf, so that the two can never disagree about a file's path.
+Their names and every rule about their input live in maps.py; this file writes them.
 
 How a file goes live (see install()): the new text is written to a temporary file in the
 same directory, created mode 0600 (mkstemp), handed to the owner and group and only
@@ -19,15 +18,12 @@ __metaclass__ = type
 
 import errno
 import os
-import re
 import stat
 import tempfile
 import time
 
-MAP_NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
-OPTION_NAME_RE = re.compile(r'^[A-Za-z][A-Za-z0-9_]*$')
-# Written from the module's own options; an entry in options would write them twice.
-RESERVED_OPTIONS = ('user', 'password', 'hosts', 'dbname', 'query')
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps import option_text
+
 HEADER = '# Managed by mailfleet.postfix_mysql: changes made here are overwritten.\n'
 # Postfix reads a table file again and again, 0.3 s apart, for as long as its mtime is
 # within the last second or so ("pausing to let FILE finish being updated", load_file(3)
@@ -38,67 +34,7 @@ SETTLED_SECONDS = 2
 
 
 class ClientFileError(Exception):
-    """Bad input. The message never holds the password."""
-
-
-def client_file_path(config_dir, name):
-    """Where the client file of map NAME lives: DIR/mysql-NAME.cf."""
-    return '%s/mysql-%s.cf' % (config_dir.rstrip('/'), name)
-
-
-def option_text(value):
-    """An option value as Postfix reads it: YAML booleans become yes/no."""
-    if isinstance(value, bool):
-        return 'yes' if value else 'no'
-    return '%s' % (value,)
-
-
-def _one_line(what, value):
-    text = option_text(value)
-    if re.search(r'[\r\n\0]', text):
-        raise ClientFileError('%s must be one line' % what)
-    if text != text.strip():
-        # Postfix strips blanks around values: what it would read is not what was asked.
-        raise ClientFileError('%s must not start or end with a blank' % what)
-    return text
-
-
-def check(maps, user, password, hosts, dbname, options):
-    """Refuse what would give a broken or ambiguous client file. Raises ClientFileError."""
-    if not maps:
-        raise ClientFileError('maps: give at least one map')
-    names = [entry.get('name') or '' for entry in maps]
-    bad = [name for name in names if not MAP_NAME_RE.match(name)]
-    if bad:
-        raise ClientFileError('map names must be letters, digits, ".", "_" or "-" and start with a letter or digit: %s'
-                              % ', '.join(repr(name) for name in bad))
-    twice = sorted(set(name for name in names if names.count(name) > 1))
-    if twice:
-        raise ClientFileError('map names must be unique: %s' % ', '.join(twice))
-    if not password:
-        raise ClientFileError('password must not be empty')
-    if re.search(r'[\r\n\0]', password) or password != password.strip():
-        # The value itself is never part of a message.
-        raise ClientFileError('password must be one line without leading or trailing blanks (Postfix strips them)')
-    if not hosts:
-        raise ClientFileError('hosts: give at least one database host')
-    for host in hosts:
-        if not host or re.search(r'[\s,]', host):
-            raise ClientFileError('hosts: %r is not one host (no blanks or commas inside a host)' % (host,))
-    _one_line('user', user)
-    _one_line('dbname', dbname)
-    for scope, values in [('options', options)] + [('options of map %s' % e['name'], e.get('options') or {})
-                                                   for e in maps]:
-        for key, value in values.items():
-            if key in RESERVED_OPTIONS:
-                raise ClientFileError('%s: %s is written from its own option and cannot be set here' % (scope, key))
-            if not OPTION_NAME_RE.match(key):
-                raise ClientFileError('%s: %r is not a mysql_table(5) option name' % (scope, key))
-            _one_line('%s: %s' % (scope, key), value)
-    for entry in maps:
-        if not entry.get('query'):
-            raise ClientFileError('map %s needs a query' % entry['name'])
-        _one_line('the query of map %s' % entry['name'], entry['query'])
+    """A client file that cannot be handled (not a regular file). No password inside."""
 
 
 def render(entry, user, password, hosts, dbname, options):
@@ -121,14 +57,17 @@ def render(entry, user, password, hosts, dbname, options):
 
 
 class Wanted(object):
-    """One client file: what it should be, and how the file on disk differs from it."""
+    """One client file: what it should be, and how the file on disk differs from it.
+
+    text None means the file must not exist (its map is retired).
+    """
 
     def __init__(self, name, path, text):
         self.name = name
         self.path = path
         self.text = text
         self.before = None      # the text on disk, None when there is no file
-        self.reasons = []       # 'created', 'content', 'owner', 'group', 'mode'
+        self.reasons = []       # 'created', 'content', 'owner', 'group', 'mode' or 'removed'
         self.temp = None        # the temporary file while installing
 
     @property
@@ -139,6 +78,10 @@ class Wanted(object):
     def content_changed(self):
         return 'created' in self.reasons or 'content' in self.reasons
 
+    @property
+    def removed(self):
+        return 'removed' in self.reasons
+
 
 def compare(wanted, uid, gid, mode):
     """Fill in before and reasons, by reading the file (as root: the module runs as root)."""
@@ -147,7 +90,7 @@ def compare(wanted, uid, gid, mode):
     except (IOError, OSError) as exc:
         if exc.errno != errno.ENOENT:
             raise
-        wanted.reasons = ['created']
+        wanted.reasons = ['created'] if wanted.text is not None else []
         return wanted
     if not stat.S_ISREG(info.st_mode):
         # A symlink or a directory: replacing it would hide what the admin put there.
@@ -155,6 +98,9 @@ def compare(wanted, uid, gid, mode):
     with open(wanted.path, 'rb') as handle:
         raw = handle.read()
     wanted.before = raw.decode('utf-8', 'replace')
+    if wanted.text is None:
+        wanted.reasons = ['removed']
+        return wanted
     if raw != wanted.text.encode('utf-8'):
         wanted.reasons.append('content')
     if info.st_uid != uid:
@@ -170,8 +116,7 @@ def write_temporary(wanted, uid, gid, mode):
     """The new text in a temporary file beside the live one, with its final owner and mode.
 
     mkstemp creates the file 0600 for its creator (root), so nobody else can open it
-    while the text goes in; chown, then chmod, give it the final owner and mode. Its
-    times are set SETTLED_SECONDS back, so that Postfix reads it at once.
+    while the text goes in; chown, then chmod, give it the final owner and mode.
     """
     directory, base = os.path.split(wanted.path)
     fd, wanted.temp = tempfile.mkstemp(prefix='.%s.' % base, suffix='.new', dir=directory)
@@ -182,9 +127,14 @@ def write_temporary(wanted, uid, gid, mode):
         os.fchmod(fd, mode)
     finally:
         os.close(fd)
-    settled = int(time.time()) - SETTLED_SECONDS
-    os.utime(wanted.temp, (settled, settled))
+    settle(wanted.temp)
     return wanted.temp
+
+
+def settle(path):
+    """Set the file's times SETTLED_SECONDS back, so that Postfix reads it at once."""
+    settled = int(time.time()) - SETTLED_SECONDS
+    os.utime(path, (settled, settled))
 
 
 def discard(wanted_files):
@@ -198,15 +148,36 @@ def discard(wanted_files):
             wanted.temp = None
 
 
-def install(wanted_files, uid, gid, mode, validate=None):
+def tighten(path, mode):
+    """Take away what MODE does not allow before the file changes owner, group or text,
+    so that no moment gives others more than they had."""
+    current = stat.S_IMODE(os.stat(path).st_mode)
+    if current & ~mode:
+        os.chmod(path, current & mode)
+
+
+def _rename(temp, path):
+    os.rename(temp, path)
+
+
+def _set_attributes(path, uid, gid, mode):
+    tighten(path, mode)
+    os.chown(path, uid, gid)
+    os.chmod(path, mode)
+
+
+def install(wanted_files, uid, gid, mode, validate=None, move=None, set_attributes=None):
     """Put the changed files live, all of them or none.
 
     validate(new_files) is called once with every file whose text is new, while the texts
     sit in their temporary files (wanted.temp), and raises to stop the run: then no live
-    file has been touched. Owner, group or mode alone are corrected in place (the text is
-    already what it should be).
+    file has been touched. move(temp, path) puts one text in place (an atomic rename);
+    set_attributes(path) gives a live file its owner, group and mode (and whatever else
+    the caller keeps, such as SELinux contexts). Files to remove are left to remove().
     """
-    changed = [w for w in wanted_files if w.changed]
+    move = move or _rename
+    set_attributes = set_attributes or (lambda path: _set_attributes(path, uid, gid, mode))
+    changed = [w for w in wanted_files if w.changed and not w.removed]
     new_files = [w for w in changed if w.content_changed]
     try:
         for wanted in new_files:
@@ -215,13 +186,28 @@ def install(wanted_files, uid, gid, mode, validate=None):
             validate(new_files)
         for wanted in changed:
             if wanted.content_changed:
-                os.rename(wanted.temp, wanted.path)
+                if os.path.exists(wanted.path):
+                    tighten(wanted.path, mode)
+                move(wanted.temp, wanted.path)
                 wanted.temp = None
+                set_attributes(wanted.path)
+                settle(wanted.path)
             else:
-                # Tighten the mode before handing the file to another owner or group.
-                os.chmod(wanted.path, mode & stat.S_IMODE(os.stat(wanted.path).st_mode))
-                os.chown(wanted.path, uid, gid)
-                os.chmod(wanted.path, mode)
+                set_attributes(wanted.path)
     finally:
         discard(changed)
     return changed
+
+
+def remove(wanted_files):
+    """Remove the files of retired maps. Returns those removed."""
+    removed = []
+    for wanted in wanted_files:
+        if wanted.removed:
+            try:
+                os.unlink(wanted.path)
+            except OSError as exc:
+                if exc.errno != errno.ENOENT:
+                    raise
+            removed.append(wanted)
+    return removed

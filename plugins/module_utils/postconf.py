@@ -37,9 +37,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import platform
 import re
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import (
+    C_LOCALE_ENV,
     REDACTED,
     parse_diagnostics,
 )
@@ -449,3 +451,84 @@ def names_to_change(settings, stdout, stderr):
     current = parse_current(names, stdout, stderr)
     differ = set(change.name for change in plan_present(request, current)) | set(current.unknown)
     return [name for name in names if name in differ]
+
+
+# ---------------------------------------------------------------- the runner
+
+# Where Debian and source installs put postconf; PATH of a become shell may lack /usr/sbin.
+SBIN_DIRS = ['/usr/sbin', '/usr/local/sbin', '/sbin']
+
+
+class PostconfRunner(object):
+    """The one way this collection's modules run postconf(1).
+
+    Every call is an argument list for one configuration directory (``-c DIR`` when
+    given, else postconf's own default or $MAIL_CONFIG), in the C locale; a failure
+    fails the module with postconf's message, every configuration value removed from
+    it (see sanitize()). The argument formats are the *_argv functions above.
+    """
+
+    def __init__(self, module, config_dir=None, required=True):
+        self.module = module
+        self.config_dir = config_dir
+        self.binary = module.get_bin_path('postconf', opt_dirs=SBIN_DIRS)
+        if self.binary is None and required:
+            module.fail_json(msg='postconf not found: is Postfix installed on %s? (looked in PATH, /sbin, '
+                                 '/usr/sbin and /usr/local/sbin)' % (platform.node() or 'this host'))
+
+    def argv(self, *args):
+        return base_argv(self.binary, self.config_dir) + list(args)
+
+    def run(self, argv, what, check=True):
+        """(rc, stdout, stderr); with check, a non-zero exit fails the module."""
+        rc, stdout, stderr = self.module.run_command(argv, environ_update=C_LOCALE_ENV)
+        if check and rc != 0:
+            lines = sanitize(stderr)
+            # The message quotes what made postconf fail; the warnings stay in stderr.
+            fatal = [line for line in lines if line.split(':', 1)[0] in ('fatal', 'panic', 'error')]
+            self.module.fail_json(
+                msg='postconf failed to %s (rc=%s): %s' % (what, rc, '; '.join(fatal or lines) or 'no message'),
+                rc=rc, cmd=argv, stderr='\n'.join(lines))
+        return rc, stdout, stderr
+
+    def value(self, name):
+        """``postconf -h NAME``: the value in effect (the default when unset), or None
+        when postconf does not answer for the configuration directory."""
+        rc, stdout, _stderr = self.run(self.argv('-h', name), 'read %s' % name, check=False)
+        return stdout.strip() if rc == 0 else None
+
+    def read(self, names):
+        """CurrentState of the explicit settings of NAMES (see parse_current)."""
+        argv = read_argv(self.binary, names, self.config_dir)
+        _rc, stdout, stderr = self.run(argv, 'read %s from %s' % (', '.join(names), self.main_cf))
+        return parse_current(names, stdout, stderr)
+
+    def explicit(self):
+        """Every explicit main.cf setting, name -> value (``postconf -n``)."""
+        _rc, stdout, _stderr = self.run(self.argv('-n'), 'read %s' % self.main_cf)
+        return parse_explicit(stdout)
+
+    def master_lines(self):
+        """master.cf, one service a line, as ``postconf -M`` prints it (overrides included)."""
+        _rc, stdout, _stderr = self.run(self.argv('-M'), 'read master.cf')
+        return [line for line in stdout.splitlines() if line.strip()]
+
+    def write(self, changes):
+        """Apply a plan: one ``postconf -e`` for the values, one ``-X`` for the removals.
+        Returns postconf's warnings, sanitized."""
+        warnings = []
+        present = [(c.name, c.after) for c in changes if c.after is not None]
+        absent = [c.name for c in changes if c.after is None]
+        if present:
+            _rc, _out, stderr = self.run(set_argv(self.binary, present, self.config_dir),
+                                         'set %s in %s' % (', '.join(n for n, _v in present), self.main_cf))
+            warnings.extend(sanitize(stderr))
+        if absent:
+            _rc, _out, stderr = self.run(remove_argv(self.binary, absent, self.config_dir),
+                                         'remove %s from %s' % (', '.join(absent), self.main_cf))
+            warnings.extend(sanitize(stderr))
+        return warnings
+
+    @property
+    def main_cf(self):
+        return main_cf_path(self.config_dir, os.environ)

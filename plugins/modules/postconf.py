@@ -222,16 +222,13 @@ diff:
 '''
 
 import os
-import platform
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import (
-    C_LOCALE_ENV,
-    parse_diagnostics,
-)
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import parse_diagnostics
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
     PostconfError,
+    PostconfRunner,
     changes_dict,
     classify,
     diff_text,
@@ -245,18 +242,6 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf i
     sanitize,
     set_argv,
 )
-
-
-def run_postconf(module, argv, what):
-    rc, stdout, stderr = module.run_command(argv, environ_update=C_LOCALE_ENV)
-    if rc != 0:
-        lines = sanitize(stderr)
-        # The message quotes what made postconf fail; the warnings stay in stderr.
-        fatal = [line for line in lines if line.split(':', 1)[0] in ('fatal', 'panic', 'error')]
-        module.fail_json(
-            msg='postconf failed to %s (rc=%s): %s' % (what, rc, '; '.join(fatal or lines) or 'no message'),
-            rc=rc, cmd=argv, stderr='\n'.join(lines))
-    return stdout, stderr
 
 
 def main():
@@ -287,16 +272,14 @@ def main():
         module.fail_json(msg=str(exc))
     names = [item[0] for item in request] if state == 'present' else list(request)
 
-    postconf = module.get_bin_path('postconf')
-    if postconf is None:
-        module.fail_json(msg='postconf not found: is Postfix installed on %s? (looked in PATH, /sbin, '
-                             '/usr/sbin and /usr/local/sbin)' % (platform.node() or 'this host'))
+    runner = PostconfRunner(module, config_dir)
+    postconf = runner.binary
 
     result = dict(changed=False, changes={}, unknown=[], postconf_warnings=[])
     if not names:
         module.exit_json(**result)
 
-    stdout, stderr = run_postconf(module, read_argv(postconf, names, config_dir),
+    _rc, stdout, stderr = runner.run(read_argv(postconf, names, config_dir),
                                   'read %s from %s' % (', '.join(names), main_cf))
     current = parse_current(names, stdout, stderr)
     result['unknown'] = current.unknown
@@ -325,7 +308,7 @@ def main():
                        and any(c.name == name for c in changes) else ''))
 
     if changes and not module.check_mode:
-        stdout, stderr = run_postconf(module, write_argv, what)
+        _rc, stdout, stderr = runner.run(write_argv, what)
         managed = set(names)
         for message in (classify(d) for d in parse_diagnostics(stderr)):
             if message.kind == 'multiple' and message.name in current.duplicates:

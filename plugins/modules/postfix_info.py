@@ -16,9 +16,11 @@ description:
   - Reports whether Postfix is installed, its version, the lookup table types it supports,
     the master.cf services that read maps chrooted, which of a list of Debian packages
     are not installed, and whether the Postfix service runs and starts at boot.
-  - One module run answers everything a role needs to decide what to do on a host, so an
+  - One module run answers every question a role has about a host before it acts, so an
     unchanged host costs one round trip instead of one per question.
-  - Never changes anything.
+  - Reports facts only, and never changes anything. Whether main.cf or the client files must
+    change is decided by the modules that change them (M(mailfleet.postfix_mysql.postconf),
+    M(mailfleet.postfix_mysql.mysql_maps)).
 author:
   - mailfleet maintainers (@mailfleet)
 options:
@@ -36,13 +38,6 @@ options:
     description: The systemd unit whose state to report in RV(service_active) and RV(service_enabled).
     type: str
     default: postfix
-  main_cf:
-    description:
-      - main.cf settings (name to value, as for M(mailfleet.postfix_mysql.postconf)) to compare
-        with C(main.cf). RV(main_cf_changes) lists the names that module would write, judged
-        with its own comparison, so that a role can skip it when there are none.
-    type: dict
-    default: {}
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -99,15 +94,6 @@ service_enabled:
   description: Whether O(service) starts at boot (C(systemctl is-enabled) says C(enabled)).
   returned: always
   type: bool
-main_cf_changes:
-  description:
-    - The names of O(main_cf) whose value in C(main.cf) differs, or that C(postconf) does not
-      know, in the order given; all of them when Postfix is not installed or the values are
-      not valid for M(mailfleet.postfix_mysql.postconf) (which then tells why).
-  returned: always
-  type: list
-  elements: str
-  sample: [virtual_alias_maps]
 missing_packages:
   description: The packages of O(packages) that are not installed, in the order given.
   returned: always
@@ -118,16 +104,8 @@ missing_packages:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import (
-    C_LOCALE_ENV,
-    chrooted_map_readers,
-)
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
-    PostconfError,
-    names_to_change,
-    normalize_request,
-    read_argv,
-)
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import PostconfRunner
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import chrooted_map_readers
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import missing_packages, unit_state
 
 
@@ -137,42 +115,29 @@ def main():
             config_dir=dict(type='path', default='/etc/postfix'),
             packages=dict(type='list', elements='str', default=[]),
             service=dict(type='str', default='postfix'),
-            main_cf=dict(type='dict', default={}),
         ),
         supports_check_mode=True,
     )
     config_dir = module.params['config_dir']
-    packages = module.params['packages']
-    main_cf = module.params['main_cf']
     result = dict(changed=False, installed=False, mail_version=None, map_types=[], chrooted_map_readers=[])
 
-    result['missing_packages'] = missing_packages(module, packages)
+    result['missing_packages'] = missing_packages(module, module.params['packages'])
     state = unit_state(module, module.params['service'])
     result.update(service_active=state['active'], service_enabled=state['enabled'])
 
-    postconf = module.get_bin_path('postconf', opt_dirs=['/usr/sbin', '/usr/local/sbin'])
-    if postconf is not None:
-        def ask(*args):
-            rc, out, _err = module.run_command([postconf, '-c', config_dir] + list(args), environ_update=C_LOCALE_ENV)
-            return out if rc == 0 else None
-
-        version = ask('-h', 'mail_version')
-        if version is not None and version.strip():
+    postconf = PostconfRunner(module, config_dir, required=False)
+    if postconf.binary is not None:
+        version = postconf.value('mail_version')
+        if version:
+            _rc, types, _err = postconf.run(postconf.argv('-m'), 'list the map types', check=False)
+            _rc, fields, _err = postconf.run(postconf.argv('-F', '*/*/chroot', '*/*/command'), 'read master.cf',
+                                             check=False)
             result.update(
                 installed=True,
-                mail_version=version.strip(),
-                map_types=sorted((ask('-m') or '').split()),
-                chrooted_map_readers=chrooted_map_readers(ask('-F', '*/*/chroot', '*/*/command') or ''),
+                mail_version=version,
+                map_types=sorted(types.split()),
+                chrooted_map_readers=chrooted_map_readers(fields),
             )
-    result['main_cf_changes'] = list(main_cf)
-    if result['installed'] and main_cf:
-        try:
-            names = [name for name, _text in normalize_request(main_cf, None, None, 'present')]
-            rc, out, err = module.run_command(read_argv(postconf, names, config_dir), environ_update=C_LOCALE_ENV)
-            if rc == 0:
-                result['main_cf_changes'] = names_to_change(main_cf, out, err)
-        except PostconfError:
-            pass  # Every name stays listed: the postconf module will say what is wrong.
     module.exit_json(**result)
 
 

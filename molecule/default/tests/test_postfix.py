@@ -243,3 +243,144 @@ def test_validation_catches_what_postfix_itself_refuses():
     assert rc != 0
     assert 'bad numerical configuration: retry_interval = 30s' in output
     assert [snapshot(h) for h in deb13] == before
+
+
+# ---------------------------------------------------------------- maps with a life cycle
+
+def client_files(host):
+    return sorted(host.check_output('ls /etc/postfix').split())
+
+
+def checksums(host):
+    return dict(line.split()[::-1] for line in host.check_output('cd /etc/postfix && sha256sum mysql-*.cf').splitlines())
+
+
+def where_postfix_delivers(host, recipients):
+    """Where the RUNNING Postfix sends mail for each recipient (its cleanup rewrites through
+    virtual_alias_maps as loaded at its last reload), read from the deferred queue."""
+    host.run('postsuper -d ALL')
+    host.check_output('postconf -e defer_transports=virtual')
+    try:
+        host.check_output('postfix reload')
+        for index, recipient in enumerate(recipients):
+            result = host.run('printf "Subject: where\\n\\nhello\\n" | sendmail -f from-%s@test.invalid %s',
+                              str(index), recipient)
+            assert result.rc == 0, result.stderr
+        found = {}
+        for _attempt in range(60):
+            entries = [json.loads(line) for line in host.check_output('postqueue -j').splitlines() if line.strip()]
+            found = dict((e['sender'], sorted(r['address'] for r in e['recipients'])) for e in entries)
+            if len(found) == len(recipients) and all(e['queue_name'] == 'deferred' for e in entries):
+                break
+            time.sleep(0.5)
+        return dict((recipient, found.get('from-%d@test.invalid' % index)) for index, recipient in enumerate(recipients))
+    finally:
+        host.run('postsuper -d ALL')
+        host.run('postconf -X defer_transports')
+        host.run('postfix reload')
+
+
+RETIRE_EMAIL2EMAIL = json.dumps({'mailfleet_postfix_maps': [{'name': 'email2email', 'state': 'absent'}]})
+
+
+def test_a_retired_map_leaves_main_cf_and_disk_and_the_running_postfix():
+    hosts = converged_hosts()
+    try:
+        rc, output, recap = run_playbook('postfix-only.yml', '--diff', '-e', RETIRE_EMAIL2EMAIL)
+        assert rc == 0, output
+        assert all(counts['changed'] > 0 for counts in recap.values()), output
+        assert PASSWORD not in output
+        for h in hosts:
+            assert 'mysql-email2email.cf' not in client_files(h)
+            assert h.check_output('postconf -h virtual_alias_maps') == 'mysql:/etc/postfix/mysql-virtual-alias-maps.cf'
+            check = h.run('postfix check')
+            assert (check.rc, check.stdout, check.stderr) == (0, '', '')
+        # Again: nothing left to do.
+        rc, output, recap = run_playbook('postfix-only.yml', '-e', RETIRE_EMAIL2EMAIL)
+        assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()), output
+        # Without the identity map, the catch-all takes john's mail: what retiring it means, and
+        # proof that the running Postfix was reloaded with the new main.cf.
+        assert where_postfix_delivers(hosts[0], ['john@example.org']) == {'john@example.org': ['catchall@example.org']}
+    finally:
+        rc, output, _recap = run_playbook('postfix-only.yml')
+        assert rc == 0, output
+    for h in hosts:
+        assert 'mysql-email2email.cf' in client_files(h)
+    assert where_postfix_delivers(hosts[0], ['john@example.org']) == {'john@example.org': ['john@example.org']}
+
+
+def test_retiring_in_check_mode_changes_nothing():
+    before = [snapshot(h) for h in converged_hosts()]
+    rc, output, recap = run_playbook('postfix-only.yml', '--check', '--diff', '-e', RETIRE_EMAIL2EMAIL)
+    assert rc == 0, output
+    assert all(counts['changed'] > 0 for counts in recap.values()), output
+    assert '-virtual_alias_maps = mysql:/etc/postfix/mysql-virtual-alias-maps.cf, mysql:/etc/postfix/mysql-email2email.cf' \
+        in output
+    assert [snapshot(h) for h in converged_hosts()] == before
+
+
+def test_a_retired_map_still_named_by_another_setting_changes_nothing():
+    hosts = converged_hosts()
+    for h in hosts:
+        h.check_output('postconf -e smtpd_sender_login_maps=mysql:/etc/postfix/mysql-email2email.cf')
+    try:
+        before = [snapshot(h) for h in hosts]
+        rc, output, _recap = run_playbook('postfix-only.yml', '-e', RETIRE_EMAIL2EMAIL)
+        assert rc != 0
+        assert ('main.cf smtpd_sender_login_maps still names /etc/postfix/mysql-email2email.cf (map email2email)'
+                in output), output
+        assert [snapshot(h) for h in hosts] == before
+    finally:
+        for h in hosts:
+            h.check_output('postconf -X smtpd_sender_login_maps')
+
+
+def test_overriding_one_map_by_name_changes_only_that_map():
+    hosts = converged_hosts()
+    before = [checksums(h) for h in hosts]
+    query = "SELECT destination FROM virtual_aliases WHERE source='%s' AND destination <> ''"
+    override = json.dumps({'mailfleet_postfix_maps': [{'name': 'virtual-alias-maps', 'query': query}]})
+    try:
+        rc, output, recap = run_playbook('postfix-only.yml', '--diff', '-e', override)
+        assert rc == 0, output
+        for h, old in zip(hosts, before):
+            new = checksums(h)
+            assert sorted(name for name in new if new[name] != old[name]) == ['mysql-virtual-alias-maps.cf']
+            assert 'query = %s\n' % query in h.check_output('cat /etc/postfix/mysql-virtual-alias-maps.cf') + '\n'
+            assert h.check_output('postconf -h virtual_alias_maps') == (
+                'mysql:/etc/postfix/mysql-virtual-alias-maps.cf, mysql:/etc/postfix/mysql-email2email.cf')
+    finally:
+        rc, output, _recap = run_playbook('postfix-only.yml')
+        assert rc == 0, output
+    assert [checksums(h) for h in hosts] == before
+
+
+@pytest.mark.parametrize('extra, fragments', [
+    ({'mailfleet_postfix_maps': [{'name': 'email2email', 'state': 'gone'}]},
+     ['mailfleet_postfix_maps', 'state must be one of']),
+    ({'mailfleet_postfix_maps': [{'name': 'x/y', 'query': 'SELECT 1'}]},
+     ["mailfleet_postfix_maps[4] ('x/y'): the name must be letters"]),
+    ({'mailfleet_postfix_maps': [{'name': 'extra'}]},
+     ["mailfleet_postfix_maps: map 'extra': the query must not be empty"]),
+    ({'mailfleet_postfix_map_options': {'tls_verify': True}},
+     ["mailfleet_postfix_map_options: 'tls_verify' is not a mysql_table(5) option"]),
+    ({'mailfleet_postfix_db_hosts': ['db1:port']}, ['mailfleet_postfix_db_hosts', 'the port must be a number']),
+    ({'mailfleet_postfix_db_password': ' padded'}, ['mailfleet_postfix_db_password must be one line without']),
+    ({'mailfleet_postfix_extra_settings': {'virtual_alias_maps': 'hash:/etc/postfix/virtual'}},
+     ['mailfleet_postfix_extra_settings sets virtual_alias_maps, which the maps set']),
+    ({'mailfleet_postfix_sender_login_maps': ['senders']},
+     ["mailfleet_postfix_sender_login_maps: 'senders' is not a present map"]),
+    ({'mailfleet_postfix_checks': [{'map': 'email2email', 'parameter': 'virtual_alias_maps', 'expect': {}}]},
+     ['mutually exclusive', 'map|parameter']),
+], ids=['state', 'name', 'no-query', 'option', 'port', 'password-blank', 'settings-fight', 'sender-login', 'checks'])
+def test_bad_input_fails_on_the_controller_before_the_host_is_asked(extra, fragments):
+    before = [snapshot(h) for h in converged_hosts()]
+    rc, output, recap = run_playbook('postfix-only.yml', '-e', json.dumps(extra))
+    assert rc != 0
+    for fragment in fragments:
+        assert fragment in output, output
+    assert 'Traceback' not in output and PASSWORD not in output
+    # Refused by the argument spec or the first task: the host was never asked anything.
+    assert 'Read what Postfix this host has' not in output
+    assert all(counts['changed'] == 0 for counts in recap.values())
+    assert [snapshot(h) for h in converged_hosts()] == before

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils import client_files as cf
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps import client_file_path
 
 PASSWORD = 'S3cr3t pw#1'
 MAP = {'name': 'virtual-alias-maps', 'parameter': 'virtual_alias_maps',
@@ -41,43 +42,8 @@ def test_render_sorts_options_and_lets_the_map_win():
                                     'tls_verify_cert = yes']
 
 
-def test_client_file_path_is_the_one_of_the_filters():
-    assert cf.client_file_path('/etc/postfix/', 'email2email') == '/etc/postfix/mysql-email2email.cf'
-
-
-@pytest.mark.parametrize('change, message', [
-    (dict(maps=[]), 'at least one map'),
-    (dict(maps=[dict(MAP, name='../x')]), "'../x'"),
-    (dict(maps=[MAP, MAP]), 'unique: virtual-alias-maps'),
-    (dict(maps=[dict(MAP, query='')]), 'needs a query'),
-    (dict(maps=[dict(MAP, query='SELECT 1\nFROM x')]), 'query of map virtual-alias-maps must be one line'),
-    (dict(password=''), 'password must not be empty'),
-    (dict(password=PASSWORD + ' '), 'password must be one line without leading or trailing blanks'),
-    (dict(password='a\nb'), 'password must be one line'),
-    (dict(hosts=[]), 'at least one database host'),
-    (dict(hosts=['10.0.0.1 10.0.0.2']), 'is not one host'),
-    (dict(user='mail\nuser'), 'user must be one line'),
-    (dict(dbname=' mailserver'), 'dbname must not start or end with a blank'),
-    (dict(options={'password': 'x'}), 'options: password is written from its own option'),
-    (dict(options={'bad name': 'x'}), "'bad name' is not a mysql_table(5) option name"),
-    (dict(maps=[dict(MAP, options={'query': 'x'})]), 'options of map virtual-alias-maps: query is written'),
-    (dict(options={'domain': 'a\nb'}), 'options: domain must be one line'),
-])
-def test_check_refuses_bad_input_without_showing_the_password(change, message):
-    args = dict(CONNECTION, maps=[MAP], options={})
-    args.update(change)
-    with pytest.raises(cf.ClientFileError) as info:
-        cf.check(**args)
-    assert message in str(info.value)
-    assert PASSWORD not in str(info.value)
-
-
-def test_check_accepts_the_tutorial():
-    cf.check(maps=[MAP], options={'tls_verify_cert': True}, **CONNECTION)
-
-
 def wanted(tmp_path, name='email2email', text='new\n'):
-    return cf.Wanted(name, cf.client_file_path(str(tmp_path), name), text)
+    return cf.Wanted(name, client_file_path(str(tmp_path), name), text)
 
 
 def test_compare_a_missing_file_is_created(tmp_path):
@@ -192,3 +158,52 @@ def test_install_leaves_unchanged_files_alone(tmp_path):
     assert cf.install([cf.compare(w, UID, GID, 0o640)], UID, GID, 0o640) == []
     after = os.stat(w.path)
     assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
+
+
+def test_a_retired_map_without_a_file_is_unchanged(tmp_path):
+    assert not cf.compare(wanted(tmp_path, text=None), UID, GID, 0o640).changed
+
+
+def test_a_retired_map_file_is_removed_only_by_remove(tmp_path):
+    w = wanted(tmp_path, text=None)
+    with open(w.path, 'w') as handle:
+        handle.write('password = old\n')
+    cf.compare(w, UID, GID, 0o640)
+    assert w.reasons == ['removed'] and w.before == 'password = old\n'
+    # install() puts files live; a retired file waits until main.cf no longer names it.
+    assert cf.install([w], UID, GID, 0o640) == []
+    assert os.path.exists(w.path)
+    assert cf.remove([w]) == [w]
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_install_moves_with_the_given_function_and_then_sets_attributes(tmp_path):
+    calls = []
+
+    def move(temp, path):
+        calls.append(('move', stat.S_IMODE(os.stat(temp).st_mode)))
+        os.rename(temp, path)
+
+    def set_attributes(path):
+        calls.append(('attributes', path))
+
+    w = cf.compare(wanted(tmp_path), UID, GID, 0o640)
+    cf.install([w], UID, GID, 0o640, move=move, set_attributes=set_attributes)
+    assert calls == [('move', 0o640), ('attributes', w.path)]
+    # The times are set back after the move, so that Postfix does not pause to let it settle.
+    assert os.stat(w.path).st_mtime < int(time.time()) - 1
+
+
+def test_install_tightens_a_readable_live_file_before_its_text_changes(tmp_path):
+    w = wanted(tmp_path)
+    with open(w.path, 'w') as handle:
+        handle.write('old\n')
+    os.chmod(w.path, 0o644)
+    modes = []
+
+    def move(temp, path):
+        modes.append(stat.S_IMODE(os.stat(path).st_mode))
+        os.rename(temp, path)
+
+    cf.install([cf.compare(w, UID, GID, 0o640)], UID, GID, 0o640, move=move)
+    assert modes == [0o640]

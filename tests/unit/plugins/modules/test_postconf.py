@@ -20,6 +20,7 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import C_LOCALE_ENV
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils import postconf as postconf_utils
 from ansible_collections.mailfleet.postfix_mysql.plugins.modules import postconf as postconf_module
 
 try:
@@ -525,7 +526,7 @@ def run_module(monkeypatch):
         monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
         monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
         monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda module, msg, **kw: warnings.append(msg))
-        monkeypatch.setattr(postconf_module.platform, 'node', lambda: 'mx1.example.org')
+        monkeypatch.setattr(postconf_utils.platform, 'node', lambda: 'mx1.example.org')
         monkeypatch.delenv('MAIL_CONFIG', raising=False)
 
         with patch_module_args(case['args']):

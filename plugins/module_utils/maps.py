@@ -1,0 +1,422 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailfleet.postfix_mysql contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Postfix MySQL maps: every rule about them, in one place.
+
+What a map is (a name, a state, the main.cf parameter it serves, a query, options), how
+the maps of several lists combine (by name), which main.cf settings they make, and what
+is refused. Pure Python, no AnsibleModule, so that two callers share each rule:
+
+- the ``validate_maps`` action plugin, on the controller, before anything is installed
+  (the role's first task: bad input fails in its first seconds, with no round trip);
+- the ``mysql_maps`` module, on the mail host, for the same rules when it is used alone,
+  and for the rules that need the host's Postfix (its release, its chrooted services).
+
+Messages name the variable (``labels`` maps each input to the name the user wrote, so
+the role's messages say ``mailfleet_postfix_maps`` where the module's say ``maps``) and
+the value's problem. A password is never part of a message.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
+    PostconfError,
+    normalize_request,
+    validate_name,
+)
+
+MAP_NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*\Z')
+STATES = ('present', 'absent')
+# The keys of one map entry.
+MAP_KEYS = ('name', 'state', 'parameter', 'query', 'options')
+# mysql_table(5) options by the Postfix release that introduced them ("This parameter is
+# available with Postfix X and later"). The role's own keys are not among them.
+TABLE_OPTIONS = {
+    'result_format': '2.2',
+    'domain': '2.2',
+    'expansion_limit': '2.2',
+    'option_file': '2.11',
+    'option_group': '2.11',
+    'tls_cert_file': '2.11',
+    'tls_key_file': '2.11',
+    'tls_CAfile': '2.11',
+    'tls_CApath': '2.11',
+    'tls_ciphers': '2.11',
+    'tls_verify_cert': '2.11',
+    'require_result_set': '3.2',
+    'charset': '3.9',
+    'idle_interval': '3.9',
+    'retry_interval': '3.9',
+}
+# Written from their own variables; an entry in the options would write them twice.
+RESERVED_OPTIONS = ('user', 'password', 'hosts', 'dbname', 'query')
+SENDER_LOGIN_PARAMETER = 'smtpd_sender_login_maps'
+# Postfix daemons that read the virtual and sender login maps directly (unless the maps
+# are read through proxy:): a chrooted one cannot reach the MariaDB UNIX socket.
+_PORT_RE = re.compile(r'^[0-9]{1,5}\Z')
+_CONTROL_RE = re.compile(r'[\x00-\x1f\x7f]')
+
+# The name each input has for the user. The module's option names by default.
+DEFAULT_LABELS = dict(
+    default_maps='default_maps',
+    maps='maps',
+    hosts='hosts',
+    user='user',
+    password='password',
+    dbname='dbname',
+    options='options',
+    proxy='proxy',
+    union_parameters='union_parameters',
+    sender_login_maps='sender_login_maps',
+    settings='settings',
+)
+
+
+class MapsError(Exception):
+    """Bad input. ``problems`` lists every problem found; none holds a password."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super(MapsError, self).__init__('; '.join(self.problems))
+
+
+def labels_for(labels=None):
+    merged = dict(DEFAULT_LABELS)
+    merged.update(labels or {})
+    return merged
+
+
+def client_file_path(config_dir, name):
+    """Where the client file of map NAME lives: DIR/mysql-NAME.cf."""
+    return '%s/mysql-%s.cf' % (config_dir.rstrip('/'), name)
+
+
+def map_table(name, config_dir='/etc/postfix', proxy=False):
+    """The Postfix table of a map: [proxy:]mysql:DIR/mysql-NAME.cf."""
+    return '%smysql:%s' % ('proxy:' if proxy else '', client_file_path(config_dir, name))
+
+
+def option_text(value):
+    """An option value as Postfix reads it: YAML booleans become yes/no."""
+    if isinstance(value, bool):
+        return 'yes' if value else 'no'
+    return '%s' % (value,)
+
+
+def version_tuple(version):
+    """'3.7.11' -> (3, 7, 11); parts that are not numbers end the tuple."""
+    parts = []
+    for part in ('%s' % version).split('.'):
+        match = re.match(r'\d+', part)
+        if not match:
+            break
+        parts.append(int(match.group(0)))
+    return tuple(parts)
+
+
+def is_socket_host(host):
+    """Whether Postfix reaches HOST through a UNIX socket: ``unix:...``, and ``localhost``
+    in any spelling (mysql_table(5): localhost always means the default socket)."""
+    host = host.strip()
+    if host.startswith('unix:'):
+        return True
+    if host.startswith('inet:'):
+        host = host[len('inet:'):]
+    return host.split(':', 1)[0].lower() == 'localhost'
+
+
+# ------------------------------------------------------------------- single values
+
+def _one_line_problem(what, value, required=True):
+    """The problem of a value that must be one line without surrounding blanks, or None."""
+    text = option_text(value) if value is not None else ''
+    if not text:
+        return '%s must not be empty' % what if required else None
+    if re.search(r'[\r\n\0]', text):
+        return '%s must be one line' % what
+    if text != text.strip():
+        # Postfix strips blanks around values: what it would read is not what was asked.
+        return '%s must not start or end with a blank (Postfix would strip it)' % what
+    return None
+
+
+def host_problem(label, host):
+    """The problem of one entry of the hosts list, or None."""
+    if not isinstance(host, str) or not host.strip():
+        return '%s: %r is not a host: give an address or name, inet:HOST:PORT or unix:/PATH' % (label, host)
+    if re.search(r'[\s,]', host) or _CONTROL_RE.search(host):
+        return '%s: %r is not one host: no blanks or commas inside a host (give a list)' % (label, host)
+    if host.startswith('unix:'):
+        if not host[len('unix:'):].startswith('/'):
+            return '%s: %r: a UNIX socket is given as unix:/absolute/path' % (label, host)
+        return None
+    address = host[len('inet:'):] if host.startswith('inet:') else host
+    if address.startswith('['):
+        # [IPv6]:port
+        end = address.find(']')
+        if end < 2:
+            return '%s: %r: an IPv6 address is written [ADDRESS] or [ADDRESS]:PORT' % (label, host)
+        name, rest = address[:end + 1], address[end + 1:]
+        port = rest[1:] if rest.startswith(':') else (None if not rest else '')
+    else:
+        name, sep, port = address.partition(':')
+        port = port if sep else None
+    if not name:
+        return '%s: %r has no host name or address' % (label, host)
+    if port is not None and (not _PORT_RE.match(port) or not 0 < int(port) < 65536):
+        return '%s: %r: the port must be a number from 1 to 65535 (there is no port option: it goes here)' % (
+            label, host)
+    return None
+
+
+# ------------------------------------------------------------------- map lists
+
+def merge_maps(lists):
+    """Combine lists of map entries by name: [(label, entries), ...] in order of precedence.
+
+    A later entry with a name already seen updates that map's keys (so an inventory
+    overrides one map, or retires it with ``state: absent``, without repeating the
+    others); new names are appended. Returns (merged, problems).
+    """
+    merged = []
+    by_name = {}
+    problems = []
+    for label, entries in lists:
+        if entries is None:
+            continue
+        if not isinstance(entries, list):
+            problems.append('%s must be a list of maps, not %s' % (label, type(entries).__name__))
+            continue
+        seen_here = set()
+        for index, entry in enumerate(entries):
+            where = '%s[%d]' % (label, index)
+            if not isinstance(entry, dict):
+                problems.append('%s must be a mapping with at least a name, not %r' % (where, entry))
+                continue
+            name = entry.get('name')
+            if not isinstance(name, str) or not name:
+                problems.append('%s has no name' % where)
+                continue
+            if name in seen_here:
+                problems.append('%s: map %r is listed twice in %s; give it once' % (where, name, label))
+                continue
+            seen_here.add(name)
+            if name in by_name:
+                by_name[name].update(entry)
+            else:
+                by_name[name] = dict(entry)
+                merged.append(by_name[name])
+    return merged, problems
+
+
+def present_maps(maps):
+    return [entry for entry in maps if entry.get('state', 'present') == 'present']
+
+
+def absent_maps(maps):
+    return [entry for entry in maps if entry.get('state', 'present') == 'absent']
+
+
+def check_maps(maps, labels=None):
+    """Problems of the map entries themselves: names, states, parameters, queries, options."""
+    labels = labels_for(labels)
+    label = labels['maps']
+    problems = []
+    names = []
+    for index, entry in enumerate(maps):
+        name = entry.get('name')
+        if not isinstance(name, str) or not MAP_NAME_RE.match(name):
+            problems.append('%s[%d] (%r): the name must be letters, digits, ".", "_" or "-", starting with a letter '
+                            'or digit (it names the file mysql-NAME.cf)' % (label, index, name))
+            continue
+        where = '%s: map %r' % (label, name)
+        if name in names:
+            problems.append('%s is listed twice; map names must be unique' % where)
+            continue
+        names.append(name)
+        unknown = sorted(key for key in entry if key not in MAP_KEYS)
+        if unknown:
+            problems.append('%s: unknown key(s) %s; a map has %s' % (where, ', '.join(unknown), ', '.join(MAP_KEYS)))
+        state = entry.get('state', 'present')
+        if state not in STATES:
+            problems.append('%s: state must be present or absent, not %r' % (where, state))
+            continue
+        parameter = entry.get('parameter')
+        if parameter is not None:
+            try:
+                validate_name(parameter)
+            except PostconfError:
+                problems.append('%s: parameter %r is not a main.cf parameter name' % (where, parameter))
+        if state == 'absent':
+            continue
+        problem = _one_line_problem('%s: the query' % where, entry.get('query'))
+        if problem:
+            problems.append(problem + ('' if entry.get('query') else ' (a present map needs one)'))
+        problems.extend(check_options(entry.get('options') or {}, '%s: options' % where))
+    return problems
+
+
+def check_options(options, label):
+    """Problems of a mapping of mysql_table(5) options (shared or one map's)."""
+    if not isinstance(options, dict):
+        return ['%s must be a mapping of mysql_table(5) option to value' % label]
+    problems = []
+    for key in sorted(options, key=str):
+        value = options[key]
+        if key in RESERVED_OPTIONS:
+            problems.append('%s: %s is written from its own variable and cannot be set here' % (label, key))
+        elif key not in TABLE_OPTIONS:
+            problems.append('%s: %r is not a mysql_table(5) option (known: %s)'
+                            % (label, key, ', '.join(sorted(TABLE_OPTIONS))))
+        elif isinstance(value, (dict, list)) or value is None:
+            problems.append('%s: %s must be a single value' % (label, key))
+        else:
+            problem = _one_line_problem('%s: %s' % (label, key), value)
+            if problem:
+                problems.append(problem)
+    return problems
+
+
+def check_connection(hosts, user, password, dbname, options, labels=None):
+    """Problems of the settings every client file shares. The password is never quoted."""
+    labels = labels_for(labels)
+    problems = []
+    if not isinstance(hosts, list) or not hosts:
+        problems.append('%s: give at least one database host' % labels['hosts'])
+    else:
+        problems.extend(p for p in (host_problem(labels['hosts'], h) for h in hosts) if p)
+    for key in ('user', 'dbname'):
+        value = {'user': user, 'dbname': dbname}[key]
+        problem = _one_line_problem(labels[key], value)
+        if problem:
+            problems.append(problem)
+    if not isinstance(password, str) or not password:
+        problems.append('%s must not be empty' % labels['password'])
+    elif re.search(r'[\r\n\0]', password) or password != password.strip():
+        problems.append('%s must be one line without leading or trailing blanks (Postfix strips them)'
+                        % labels['password'])
+    problems.extend(check_options(options or {}, labels['options']))
+    return problems
+
+
+def check_main_cf(maps, union_parameters, sender_login_maps, settings, labels=None):
+    """Problems of the main.cf side: union and sender login maps naming present maps,
+    and extra settings that are valid and do not fight the maps over a parameter."""
+    labels = labels_for(labels)
+    problems = []
+    present = present_maps(maps)
+    names = set(entry.get('name') for entry in present)
+    served = set(entry.get('parameter') for entry in present if entry.get('parameter'))
+    for parameter in union_parameters or []:
+        if parameter not in served:
+            problems.append('%s: %s is served by no present map, so there is nothing to merge'
+                            % (labels['union_parameters'], parameter))
+    for name in sender_login_maps or []:
+        if name not in names:
+            problems.append('%s: %r is not a present map' % (labels['sender_login_maps'], name))
+    if settings:
+        if not isinstance(settings, dict):
+            problems.append('%s must be a mapping of main.cf parameter to value' % labels['settings'])
+        else:
+            try:
+                normalize_request(settings, None, None, 'present')
+            except PostconfError as exc:
+                problems.append('%s: %s' % (labels['settings'], exc))
+            owned = owned_parameters(maps, sender_login_maps)
+            for name in sorted(set(settings) & owned):
+                problems.append('%s sets %s, which the maps set; change the maps instead'
+                                % (labels['settings'], name))
+    return problems
+
+
+def check_all(maps, hosts, user, password, dbname, options, union_parameters=(), sender_login_maps=(),
+              settings=None, labels=None):
+    """Every rule that needs no host: raises MapsError listing all problems found."""
+    problems = check_maps(maps, labels)
+    if present_maps(maps):
+        problems.extend(check_connection(hosts, user, password, dbname, options, labels))
+    else:
+        # Only retiring: nothing is written, so no connection settings are needed.
+        problems.extend(check_options(options or {}, labels_for(labels)['options']))
+    if not problems:
+        problems.extend(check_main_cf(maps, union_parameters, sender_login_maps, settings, labels))
+    if problems:
+        raise MapsError(problems)
+
+
+def check_for_host(maps, hosts, options, proxy, mail_version, chrooted_map_readers, labels=None):
+    """The rules that need the host's Postfix: options its release knows, and no UNIX
+    socket for chrooted daemons. Raises MapsError."""
+    labels = labels_for(labels)
+    problems = []
+    have = version_tuple(mail_version) if mail_version else None
+    if have:
+        scopes = [(labels['options'], options or {})]
+        scopes += [('%s: map %r: options' % (labels['maps'], e['name']), e.get('options') or {})
+                   for e in present_maps(maps)]
+        for scope, values in scopes:
+            for key in sorted(values):
+                since = TABLE_OPTIONS.get(key)
+                if since and version_tuple(since) > have:
+                    problems.append(
+                        '%s: %s needs Postfix %s or later, and this host has Postfix %s (see mysql_table(5) of '
+                        'that release); set it only for hosts with a newer Postfix' % (scope, key, since, mail_version))
+    socket_hosts = [h for h in hosts or [] if isinstance(h, str) and is_socket_host(h)]
+    if socket_hosts and chrooted_map_readers and not proxy and present_maps(maps):
+        problems.append(
+            '%s has %s: Postfix always reaches "localhost" through the UNIX socket, which the chrooted '
+            'service(s) %s cannot see from /var/spool/postfix. Use 127.0.0.1 (TCP) instead, or set %s to read '
+            'the maps through proxymap, which is not chrooted.'
+            % (labels['hosts'], ', '.join(socket_hosts), ', '.join(chrooted_map_readers), labels['proxy']))
+    if problems:
+        raise MapsError(problems)
+
+
+# ------------------------------------------------------------------- main.cf
+
+def owned_parameters(maps, sender_login_maps=()):
+    """The main.cf parameters the maps decide: those of every entry, present or absent
+    (a retired map's parameter is rewritten without it), and the sender login maps."""
+    owned = set(entry['parameter'] for entry in maps if entry.get('parameter'))
+    if sender_login_maps:
+        owned.add(SENDER_LOGIN_PARAMETER)
+    return owned
+
+
+def main_cf_settings(maps, config_dir='/etc/postfix', proxy=False, union_parameters=(), sender_login_maps=()):
+    """What main.cf must say: (present, absent).
+
+    present: ordered list of (parameter, [tables]) for every parameter a present map
+    serves, tables in the order of the maps (the first hit wins), or one
+    ``unionmap:{...}`` for the parameters in union_parameters;
+    absent: parameters that only retired maps served, to be removed from main.cf.
+    """
+    union_parameters = set(union_parameters or [])
+    tables = {}
+    order = []
+    for entry in present_maps(maps):
+        parameter = entry.get('parameter')
+        if parameter:
+            if parameter not in tables:
+                order.append(parameter)
+                tables[parameter] = []
+            tables[parameter].append(map_table(entry['name'], config_dir, proxy))
+    if sender_login_maps:
+        if SENDER_LOGIN_PARAMETER not in tables:
+            order.append(SENDER_LOGIN_PARAMETER)
+            tables[SENDER_LOGIN_PARAMETER] = []
+        tables[SENDER_LOGIN_PARAMETER].extend(map_table(name, config_dir, proxy) for name in sender_login_maps)
+    for parameter in union_parameters:
+        if len(tables.get(parameter, [])) > 1:
+            tables[parameter] = ['unionmap:{%s}' % ', '.join(tables[parameter])]
+    absent = sorted(owned_parameters(maps, sender_login_maps) - set(order))
+    return [(parameter, tables[parameter]) for parameter in order], absent
+
+
+def references(text, path):
+    """Whether a main.cf or master.cf value names the file at PATH as a table."""
+    return re.search(r'(^|[\s,{:])%s($|[\s,}])' % re.escape(path), text or '') is not None

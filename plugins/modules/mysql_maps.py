@@ -1,0 +1,616 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mailfleet.postfix_mysql contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: mysql_maps
+short_description: Postfix MySQL maps, whole - client files validated against the database, and main.cf
+version_added: "0.1.0"
+description:
+  - Manages a set of Postfix mysql_table(5) maps on a mail host in one run - the module that
+    acts also decides - so an unchanged host costs one module run whatever the number of maps.
+  - For each map with O(maps[].state=present), writes the client file C(CONFIG_DIR/mysql-NAME.cf)
+    (C(user), C(password), C(hosts), C(dbname), options, C(query)), owned C(root:postfix) with
+    mode C(0640) by default; for each map with O(maps[].state=absent), removes its file.
+  - Points main.cf at the maps through C(postconf), with the comparison of the
+    M(mailfleet.postfix_mysql.postconf) module - each parameter a map serves lists its maps'
+    tables in the order of O(maps) (the first hit wins), or one C(unionmap:{...}) for
+    O(union_parameters); a parameter only retired maps served is removed from main.cf.
+  - "A new client file goes live only after Postfix accepted it: it is written to a temporary file
+    beside the live one (created 0600, then given its owner and mode, so never readable by
+    others), C(postmap -q) asks the database through it (O(validate)), and only when every
+    changed file passed are they moved over the live ones with C(atomic_move). When one fails,
+    nothing changes - no client file and no main.cf setting: the error names the map, the database
+    host(s) and Postfix's message."
+  - "The order keeps main.cf from ever pointing at a missing file: client files first, then
+    main.cf, then the removal of retired files. A retired map's file is not removed while a main.cf
+    setting or a master.cf service that this module does not manage still names it; the module
+    fails and names them instead."
+  - Every input rule is checked before anything is read from the host, with the same code the
+    P(mailfleet.postfix_mysql.mailfleet_postfix#role) role runs on the controller; the rules that need
+    the host's Postfix (options of its release, a UNIX socket with chrooted daemons) follow.
+  - The password is never returned or shown; diffs show C(password = ********).
+  - Reload Postfix after a change (the P(mailfleet.postfix_mysql.mailfleet_postfix#role) role does).
+author:
+  - mailfleet maintainers (@mailfleet)
+options:
+  maps:
+    description:
+      - The maps, one client file each, keyed by O(maps[].name).
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description:
+          - Names the file C(mysql-NAME.cf). Letters, digits, C(.), C(_) and C(-), starting
+            with a letter or digit; unique.
+        type: str
+        required: true
+      state:
+        description:
+          - V(absent) retires the map - its table leaves main.cf, then its client file is removed.
+        type: str
+        choices: [present, absent]
+        default: present
+      query:
+        description:
+          - The SQL query, one line, with C(%s) for the lookup key (see mysql_table(5)).
+            Required when O(maps[].state=present).
+        type: str
+      options:
+        description:
+          - mysql_table(5) options for this map only; they win over O(options).
+        type: dict
+        default: {}
+      parameter:
+        description:
+          - The main.cf parameter that uses the map, such as C(virtual_alias_maps); none for a
+            file that only other settings use.
+          - For a retired map, the parameter it was taken out of.
+        type: str
+  hosts:
+    description:
+      - The database hosts, written to C(hosts). Postfix tries them in random order and fails
+        over between them. C(127.0.0.1) is TCP, C(localhost) the UNIX socket (see mysql_table(5));
+        the port goes here too (C(inet:db1:3307)).
+      - A UNIX socket is refused while chrooted Postfix services read the maps directly (they cannot
+        see it), unless O(proxy=true).
+      - Required when a map is present.
+    type: list
+    elements: str
+    default: []
+  user:
+    description: The database account Postfix logs in with.
+    type: str
+    default: mailuser
+  password:
+    description:
+      - The password of O(user). One line without leading or trailing blanks. Required when a map
+        is present.
+    type: str
+  dbname:
+    description: The database name.
+    type: str
+    default: mailserver
+  options:
+    description:
+      - mysql_table(5) options for every map, for example C(tls_verify_cert) or
+        C(expansion_limit). Booleans are written as C(yes) and C(no).
+      - Options the host's Postfix release does not know (C(charset), C(idle_interval),
+        C(retry_interval) before 3.9, C(require_result_set) before 3.2) are refused, not written.
+      - C(user), C(password), C(hosts), C(dbname) and C(query) come from their own options
+        and are refused here.
+    type: dict
+    default: {}
+  proxy:
+    description:
+      - Point main.cf at C(proxy:mysql:...) tables, read through Postfix's proxymap service, which
+        is not chrooted and shares connections between daemons.
+    type: bool
+    default: false
+  union_parameters:
+    description:
+      - Parameters whose maps are merged with C(unionmap:{...}) (every map's answer, joined)
+        instead of asked in order.
+    type: list
+    elements: str
+    default: []
+  sender_login_maps:
+    description:
+      - Names of present maps to set as C(smtpd_sender_login_maps), in order. Empty leaves that
+        parameter alone.
+    type: list
+    elements: str
+    default: []
+  settings:
+    description:
+      - Further main.cf settings applied in the same C(postconf) call, name to value (a list is
+        comma-joined). A parameter the maps set is refused here.
+    type: dict
+    default: {}
+  config_dir:
+    description:
+      - The Postfix configuration directory. The files go there, and C(postconf) and C(postmap)
+        use its C(main.cf).
+    type: path
+    default: /etc/postfix
+  owner:
+    description: Owner of the client files.
+    type: str
+    default: root
+  group:
+    description: Group of the client files. Postfix's daemons read the maps as this group.
+    type: str
+    default: postfix
+  mode:
+    description:
+      - Mode of the client files, as an octal string. The files hold the password, so a mode
+        that gives others any access is refused.
+    type: raw
+    default: "0640"
+  validate:
+    description:
+      - Ask the database through each new client file with C(postmap -q) before it goes live.
+        A wrong password, an unreachable host, a bad query or an option Postfix refuses
+        then fails the task with nothing changed.
+    type: bool
+    default: true
+  validate_key:
+    description:
+      - The key looked up to validate. Whether it is found does not matter, only that
+        the lookup works.
+    type: str
+    default: probe@mailfleet.invalid
+  timeout:
+    description: Seconds one validation may take.
+    type: int
+    default: 60
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+    details: Reports which files and settings would change, and why, without writing.
+  diff_mode:
+    support: full
+    details: The client files before and after, with the password shown as C(********), and the changed main.cf lines.
+  platform:
+    platforms: posix
+notes:
+  - The file options O(seuser), O(serole), O(setype), O(selevel) and O(attributes) apply to the
+    client files; SELinux contexts are kept when a file is replaced.
+seealso:
+  - module: mailfleet.postfix_mysql.postconf
+  - module: mailfleet.postfix_mysql.postmap_query
+  - name: mysql_table(5)
+    description: The client file format.
+    link: https://www.postfix.org/mysql_table.5.html
+'''
+
+EXAMPLES = r'''
+- name: The ISPmail tutorial's four maps, and main.cf pointing at them
+  mailfleet.postfix_mysql.mysql_maps:
+    hosts: [127.0.0.1]
+    user: mailuser
+    password: "{{ vault_mailuser_password }}"
+    dbname: mailserver
+    maps:
+      - name: virtual-mailbox-domains
+        parameter: virtual_mailbox_domains
+        query: SELECT 1 FROM virtual_domains WHERE name='%s'
+      - name: virtual-mailbox-maps
+        parameter: virtual_mailbox_maps
+        query: SELECT 1 FROM virtual_users WHERE email='%s'
+      - name: virtual-alias-maps
+        parameter: virtual_alias_maps
+        query: SELECT destination FROM virtual_aliases WHERE source='%s'
+      # The identity map keeps a catch-all alias from taking mail for existing users.
+      - name: email2email
+        parameter: virtual_alias_maps
+        query: SELECT email FROM virtual_users WHERE email='%s'
+  notify: Reload Postfix
+
+- name: Retire a map - out of main.cf first, then its file goes
+  mailfleet.postfix_mysql.mysql_maps:
+    hosts: [127.0.0.1]
+    password: "{{ vault_mailuser_password }}"
+    maps:
+      - name: old-aliases
+        parameter: virtual_alias_maps
+        state: absent
+      - name: virtual-alias-maps
+        parameter: virtual_alias_maps
+        query: SELECT destination FROM virtual_aliases WHERE source='%s'
+  notify: Reload Postfix
+'''
+
+RETURN = r'''
+files:
+  description: Every map's file and what was (or in check mode would be) changed.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The map.
+      type: str
+      sample: virtual-alias-maps
+    path:
+      description: The client file.
+      type: str
+      sample: /etc/postfix/mysql-virtual-alias-maps.cf
+    state:
+      description: The map's state.
+      type: str
+      sample: present
+    changed:
+      description: Whether the file was (would be) written, removed, or its owner, group or mode corrected.
+      type: bool
+    reasons:
+      description: "What differed: V(created), V(content), V(owner), V(group), V(mode), V(removed)."
+      type: list
+      elements: str
+      sample: [content]
+main_cf:
+  description:
+    - The main.cf settings that changed (or would), each with its value before and after.
+      V(null) means not set in main.cf.
+  returned: success
+  type: dict
+  sample:
+    virtual_alias_maps:
+      before: mysql:/etc/postfix/mysql-virtual-alias-maps.cf
+      after: mysql:/etc/postfix/mysql-virtual-alias-maps.cf, mysql:/etc/postfix/mysql-email2email.cf
+postconf_warnings:
+  description: postconf's warnings about settings this task does not manage, values hidden.
+  returned: success
+  type: list
+  elements: str
+mail_version:
+  description: The host's Postfix release, against which the options were checked.
+  returned: success
+  type: str
+  sample: 3.7.11
+problems:
+  description: Every problem found in the input, when the input is refused.
+  returned: failure of the input checks
+  type: list
+  elements: str
+  sample: ["maps: map 'x': the query must be one line"]
+failed_map:
+  description: The map whose new file Postfix could not use.
+  returned: failure of a validation
+  type: str
+  sample: virtual-mailbox-domains
+error_kind:
+  description:
+    - What kind of failure the validation met, as the M(mailfleet.postfix_mysql.postmap_query)
+      module names them, for example V(access_denied), V(connect), V(query), V(config), V(timeout).
+  returned: failure of a validation
+  type: str
+  sample: access_denied
+hosts:
+  description: The database hosts of the failed map.
+  returned: failure of a validation
+  type: list
+  elements: str
+  sample: [127.0.0.1]
+postfix_messages:
+  description: Postfix's own messages about the failed validation (password hidden).
+  returned: failure of a validation
+  type: list
+  elements: str
+diff:
+  description:
+    - With C(--diff), one entry per changed client file (text before and after, password shown as
+      C(********); or owner, group and mode) and one for main.cf (the changed lines).
+  returned: when diff mode is on and something changes
+  type: list
+  elements: dict
+'''
+
+import grp
+import os
+import pwd
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.client_files import (
+    ClientFileError,
+    Wanted,
+    compare,
+    install,
+    remove,
+    render,
+)
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps import (
+    MapsError,
+    absent_maps,
+    check_all,
+    check_for_host,
+    client_file_path,
+    main_cf_settings,
+    references,
+)
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
+    PostconfRunner,
+    changes_dict,
+    diff_text,
+    normalize_request,
+    plan_absent,
+    plan_present,
+)
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import (
+    chrooted_map_readers,
+    redact,
+)
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import (
+    PostmapError,
+    PostmapRunner,
+    check_tables,
+    parse_client_file,
+    redact_client_file,
+)
+
+
+class ValidationFailed(Exception):
+    """Postfix could not use a new file; temp is the name it had while it was asked."""
+
+    def __init__(self, wanted, error):
+        super(ValidationFailed, self).__init__(error.message)
+        self.wanted = wanted
+        self.error = error
+        self.temp = wanted.temp
+
+
+def parse_mode(value):
+    """'0640', '640', 0o640 or 416 -> 0o640; None when it is not an octal mode."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        mode = value
+    else:
+        try:
+            mode = int('%s' % value, 8)
+        except ValueError:
+            return None
+    return mode if 0 <= mode <= 0o7777 else None
+
+
+def describe_attributes(uid, gid, mode):
+    def name_of(lookup, ident):
+        try:
+            return lookup(ident)[0]
+        except KeyError:
+            return str(ident)
+    return '%s:%s %04o\n' % (name_of(pwd.getpwuid, uid), name_of(grp.getgrgid, gid), mode)
+
+
+def diff_of(wanted, secrets, uid, gid, mode):
+    if wanted.content_changed or wanted.removed:
+        return dict(before_header=wanted.path, after_header=wanted.path,
+                    before=redact_client_file(wanted.before or '', secrets),
+                    after=redact_client_file(wanted.text or '', secrets))
+    info = os.stat(wanted.path)
+    return dict(before_header='%s (owner, group, mode)' % wanted.path,
+                after_header='%s (owner, group, mode)' % wanted.path,
+                before=describe_attributes(info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)),
+                after=describe_attributes(uid, gid, mode))
+
+
+def still_named(postconf, retired, managed_names):
+    """Settings this module does not manage that still name a retired map's file:
+    main.cf parameters and master.cf services (their -o overrides)."""
+    found = []
+    explicit = postconf.explicit()
+    master = postconf.master_lines()
+    for wanted in retired:
+        for name in sorted(explicit):
+            if name not in managed_names and references(explicit[name], wanted.path):
+                found.append('main.cf %s still names %s (map %s)' % (name, wanted.path, wanted.name))
+        for line in master:
+            if references(line, wanted.path):
+                found.append('master.cf service %s still names %s (map %s)'
+                             % (' '.join(line.split()[:2]), wanted.path, wanted.name))
+    return found
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            maps=dict(type='list', elements='dict', required=True, options=dict(
+                name=dict(type='str', required=True),
+                state=dict(type='str', default='present', choices=['present', 'absent']),
+                query=dict(type='str'),
+                options=dict(type='dict', default={}),
+                parameter=dict(type='str'),
+            )),
+            hosts=dict(type='list', elements='str', default=[]),
+            user=dict(type='str', default='mailuser'),
+            password=dict(type='str', no_log=True),
+            dbname=dict(type='str', default='mailserver'),
+            options=dict(type='dict', default={}),
+            proxy=dict(type='bool', default=False),
+            union_parameters=dict(type='list', elements='str', default=[]),
+            sender_login_maps=dict(type='list', elements='str', default=[]),
+            settings=dict(type='dict', default={}),
+            config_dir=dict(type='path', default='/etc/postfix'),
+            owner=dict(type='str', default='root'),
+            group=dict(type='str', default='postfix'),
+            mode=dict(type='raw', default='0640'),
+            validate=dict(type='bool', default=True),
+            # A lookup key, not a secret: the name only looks like one.
+            validate_key=dict(type='str', default='probe@mailfleet.invalid', no_log=False),
+            timeout=dict(type='int', default=60),
+        ),
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
+    p = module.params
+    config_dir = p['config_dir']
+    password = p['password'] or ''
+    secrets = set([password])
+    maps = p['maps']
+
+    # 1. The input, with the rules the role also runs on the controller.
+    try:
+        check_all(maps, p['hosts'], p['user'], password, p['dbname'], p['options'],
+                  p['union_parameters'], p['sender_login_maps'], p['settings'])
+    except MapsError as exc:
+        module.fail_json(msg=redact('; '.join(exc.problems), secrets), problems=[redact(x, secrets) for x in exc.problems])
+    mode = parse_mode(p['mode'])
+    if mode is None:
+        module.fail_json(msg='mode %r is not an octal file mode such as "0640"' % (p['mode'],))
+    if mode & 0o007:
+        module.fail_json(msg='mode %04o gives others access to files that hold the database password' % mode)
+    if p['timeout'] <= 0:
+        module.fail_json(msg='timeout must be a positive number of seconds')
+
+    # 2. The host's Postfix: the rules that depend on it.
+    postconf = PostconfRunner(module, config_dir)
+    mail_version = postconf.value('mail_version')
+    if not mail_version:
+        module.fail_json(msg='postconf -c %s does not answer: is %s a Postfix configuration directory with a main.cf?'
+                         % (config_dir, config_dir))
+    _rc, fields, _err = postconf.run(postconf.argv('-F', '*/*/chroot', '*/*/command'), 'read master.cf')
+    try:
+        check_for_host(maps, p['hosts'], p['options'], p['proxy'], mail_version, chrooted_map_readers(fields))
+    except MapsError as exc:
+        module.fail_json(msg='; '.join(exc.problems), problems=exc.problems, mail_version=mail_version)
+    try:
+        uid = pwd.getpwnam(p['owner']).pw_uid
+    except KeyError:
+        module.fail_json(msg='owner %s does not exist on this host' % p['owner'])
+    try:
+        gid = grp.getgrnam(p['group']).gr_gid
+    except KeyError:
+        module.fail_json(msg='group %s does not exist on this host: is Postfix installed?' % p['group'])
+    if not os.path.isdir(config_dir):
+        module.fail_json(msg='%s is not a directory: is Postfix installed?' % config_dir)
+
+    # 3. The client files as they are and as they should be.
+    wanted_files = []
+    try:
+        for entry in maps:
+            text = None
+            if entry['state'] == 'present':
+                text = render(entry, p['user'], password, p['hosts'], p['dbname'], p['options'])
+            wanted = compare(Wanted(entry['name'], client_file_path(config_dir, entry['name']), text), uid, gid, mode)
+            # An old password in a file being replaced or removed is as secret as the new one.
+            secrets |= parse_client_file(wanted.before or '')[1]
+            wanted_files.append(wanted)
+    except (ClientFileError, IOError, OSError) as exc:
+        module.fail_json(msg=redact('cannot read the client files: %s' % exc, secrets))
+    module.no_log_values.update(s for s in secrets if s)
+    retired = [w for w in wanted_files if w.removed]
+
+    # 4. main.cf as it is and as it should be: one postconf run reads every name.
+    present_settings, absent_parameters = main_cf_settings(
+        maps, config_dir, p['proxy'], p['union_parameters'], p['sender_login_maps'])
+    desired = normalize_request(dict(present_settings), None, None, 'present') if present_settings else []
+    desired += normalize_request(p['settings'], None, None, 'present') if p['settings'] else []
+    names = [name for name, _text in desired] + absent_parameters
+    current = postconf.read(names) if names else None
+    if current is not None and current.unknown:
+        unknown_desired = [n for n in current.unknown if n not in absent_parameters]
+        if unknown_desired:
+            module.fail_json(msg='unknown Postfix parameter(s) %s: check the parameter of the maps and the settings'
+                             % ', '.join(unknown_desired))
+    changes = []
+    if current is not None:
+        changes = plan_present(desired, current) + plan_absent(absent_parameters, current)
+    for name in (current.duplicates if current is not None else []):
+        module.warn('%s sets %s more than once; Postfix uses the last entry' % (postconf.main_cf, name))
+
+    # A retired file goes only when nothing this module does not manage still names it.
+    if retired or absent_maps(maps):
+        named = still_named(postconf, [w for w in wanted_files if w.text is None], set(names))
+        if named:
+            module.fail_json(msg='nothing was changed: a retired map is still in use: %s. Take it out of those '
+                                 'settings first, or give the map its parameter so that it is taken out here.'
+                                 % '; '.join(named))
+
+    changed_files = [w for w in wanted_files if w.changed]
+    result = dict(
+        changed=bool(changed_files or changes),
+        files=[dict(name=w.name, path=w.path, state=('absent' if w.text is None else 'present'),
+                    changed=w.changed, reasons=list(w.reasons)) for w in wanted_files],
+        main_cf=changes_dict(changes),
+        postconf_warnings=list(current.other) if current is not None else [],
+        mail_version=mail_version,
+    )
+    if module._diff:
+        result['diff'] = [diff_of(w, secrets, uid, gid, mode) for w in changed_files]
+        if changes:
+            before, after = diff_text(changes)
+            result['diff'].append(dict(before=before, after=after,
+                                       before_header=postconf.main_cf, after_header=postconf.main_cf))
+    if not result['changed'] or module.check_mode:
+        module.exit_json(**result)
+
+    # 5. Act: new client files (validated, all or none), then main.cf, then removals.
+    postmap = None
+    if p['validate']:
+        postmap = module.get_bin_path('postmap', required=True, opt_dirs=['/usr/sbin', '/usr/local/sbin'])
+
+    def validate(new_files):
+        # All new files at once, one postmap process each: the wall time of the slowest.
+        try:
+            check_tables(postmap, ['mysql:%s' % w.temp for w in new_files], p['validate_key'],
+                         config_dir=config_dir, runner=PostmapRunner(timeout=p['timeout']))
+        except PostmapError as exc:
+            failed = [w for w in new_files if w.temp in (exc.table or '')] or new_files[:1]
+            raise ValidationFailed(failed[0], exc)
+
+    def move(temp, path):
+        # A new file arrives 0666 & ~umask from atomic_move: 0600 with this umask, so
+        # that it is never readable by others before it gets its group and mode below.
+        old_umask = os.umask(0o077)
+        try:
+            module.atomic_move(temp, path, unsafe_writes=False)
+        finally:
+            os.umask(old_umask)
+
+    def set_attributes(path):
+        file_args = module.load_file_common_arguments(dict(p, mode='%04o' % mode), path=path)
+        module.set_fs_attributes_if_different(file_args, True)
+
+    failure_result = dict(result)
+    failure_result['changed'] = False
+    try:
+        install(wanted_files, uid, gid, mode, validate=validate if p['validate'] else None,
+                move=move, set_attributes=set_attributes)
+    except ValidationFailed as exc:
+        error, wanted, temp = exc.error, exc.wanted, exc.temp
+
+        def shown(text):
+            # Name the live file, not the temporary one that is gone already.
+            return redact(text.replace(temp, wanted.path + ' (new)'), secrets) if text else text
+        module.fail_json(
+            msg='map %s: Postfix cannot use the new %s, so nothing was changed: %s'
+                % (wanted.name, wanted.path, shown(error.message)),
+            failed_map=wanted.name, error_kind=error.kind, hosts=error.hosts,
+            postfix_messages=[shown(m) for m in (error.postfix_messages or [])],
+            **failure_result)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg=redact('cannot write the client files in %s: %s' % (config_dir, exc), secrets),
+                         **failure_result)
+    if changes:
+        result['postconf_warnings'].extend(w for w in postconf.write(changes) if w not in result['postconf_warnings'])
+    try:
+        remove(wanted_files)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='main.cf no longer uses the retired maps, but their files could not be removed: %s'
+                         % exc, **result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailfleet.postfix_mysql contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A stand-in for postconf(1) behind AnsibleModule.run_command: main.cf as a dict.
+
+It answers the calls PostconfRunner makes the way Postfix 3.7 and 3.10 do (see the
+docstring of module_utils/postconf.py), records every argv, and applies -e and -X.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+KNOWN = frozenset([
+    'virtual_mailbox_domains', 'virtual_mailbox_maps', 'virtual_alias_maps', 'smtpd_sender_login_maps',
+    'relayhost', 'smtpd_banner', 'myhostname', 'mydestination', 'smtpd_recipient_restrictions',
+])
+FIELDS = ('smtp/inet/chroot = y\nsmtp/inet/command = smtpd\n'
+          'cleanup/unix/chroot = y\ncleanup/unix/command = cleanup\n')
+
+
+class FakePostconf(object):
+
+    def __init__(self, main_cf=None, version='3.7.11', master=None, fields=FIELDS, postconf='/usr/sbin/postconf'):
+        self.main_cf = dict(main_cf or {})
+        self.version = version
+        self.master = master or ['smtp inet n - y - - smtpd']
+        self.fields = fields
+        self.postconf = postconf
+        self.calls = []
+
+    def __call__(self, argv):
+        self.calls.append(list(argv))
+        if argv[0] != self.postconf:
+            return (1, '', 'unexpected command %s' % argv[0])
+        args = list(argv[1:])
+        if args[:1] == ['-c']:
+            args = args[2:]
+        if args == ['-h', 'mail_version']:
+            return (0, '%s\n' % self.version, '') if self.version else (1, '', 'postconf: fatal: open main.cf\n')
+        if args[:1] == ['-F']:
+            return (0, self.fields, '')
+        if args == ['-M']:
+            return (0, ''.join('%s\n' % line for line in self.master), '')
+        if args[:1] == ['-n']:
+            names = args[1:] or sorted(self.main_cf)
+            out = ''.join('%s = %s\n' % (n, self.main_cf[n]) for n in names if n in self.main_cf)
+            err = ''.join('postconf: warning: %s: unknown parameter\n' % n for n in names if n not in KNOWN)
+            return (0, out, err)
+        if args[:1] == ['-e']:
+            for pair in args[1:]:
+                name, _sep, value = pair.partition('=')
+                self.main_cf[name] = value
+            return (0, '', '')
+        if args[:1] == ['-X']:
+            for name in args[1:]:
+                self.main_cf.pop(name, None)
+            return (0, '', '')
+        return (1, '', 'unexpected postconf call %s' % ' '.join(argv))
+
+    def writes(self):
+        """The calls that changed main.cf."""
+        return [call for call in self.calls if '-e' in call or '-X' in call]

@@ -1,0 +1,289 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailfleet.postfix_mysql contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import grp
+import json
+import os
+import pwd
+import stat
+
+import pytest
+
+from ansible_collections.mailfleet.postfix_mysql.plugins.modules import mysql_maps
+from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.fake_postconf import FakePostconf
+from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.fake_postmap import FakePostfix
+from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.module_harness import run_main
+
+PASSWORD = 'S3cr3t-pw#1'
+OLD_PASSWORD = 'Old-pw#0'
+POSTMAP = '/usr/sbin/postmap'
+OWNER = pwd.getpwuid(os.getuid()).pw_name
+GROUP = grp.getgrgid(os.getgid()).gr_name
+MAPS = [
+    {'name': 'virtual-mailbox-domains', 'parameter': 'virtual_mailbox_domains',
+     'query': "SELECT 1 FROM virtual_domains WHERE name='%s'"},
+    {'name': 'email2email', 'parameter': 'virtual_alias_maps',
+     'query': "SELECT email FROM virtual_users WHERE email='%s'"},
+]
+ACCESS_DENIED = (
+    "postmap: warning: connect to mysql server 10.0.0.1: Access denied for user "
+    "'mailuser'@'10.0.0.9' (using password: YES)\n"
+    "postmap: fatal: table {table}: query error: Resource temporarily unavailable\n")
+
+
+@pytest.fixture
+def run_module(monkeypatch, tmp_path):
+    """Run main() with args (config_dir, owner and group preset), a fake postmap and a
+    fake postconf whose main.cf (run_module.postconf) lives as long as the test."""
+    postconf = FakePostconf()
+
+    def run(args, fake=None):
+        fake = fake if fake is not None else FakePostfix()
+        monkeypatch.setattr(mysql_maps, 'PostmapRunner', fake)
+        full = dict(maps=MAPS, hosts=['10.0.0.1'], user='mailuser', password=PASSWORD, dbname='mailserver',
+                    config_dir=str(tmp_path), owner=OWNER, group=GROUP)
+        full.update(args)
+        kind, result, module = run_main(monkeypatch, mysql_maps.main, full, bin_dir='/usr/sbin', commands=postconf)
+        return kind, result, module, fake
+
+    run.postconf = postconf
+    return run
+
+
+def files_of(tmp_path):
+    return dict((name, (tmp_path / name).read_text()) for name in sorted(os.listdir(str(tmp_path))))
+
+
+def test_first_run_writes_every_file_validated_and_0640(run_module, tmp_path):
+    kind, result, module, fake = run_module({})
+    assert kind == 'exit' and result['changed'] is True
+    assert [(f['name'], f['reasons']) for f in result['files']] == [
+        ('virtual-mailbox-domains', ['created']), ('email2email', ['created'])]
+    assert sorted(files_of(tmp_path)) == ['mysql-email2email.cf', 'mysql-virtual-mailbox-domains.cf']
+    assert run_module.postconf.main_cf == {
+        'virtual_mailbox_domains': 'mysql:%s/mysql-virtual-mailbox-domains.cf' % tmp_path,
+        'virtual_alias_maps': 'mysql:%s/mysql-email2email.cf' % tmp_path}
+    for name in files_of(tmp_path):
+        assert stat.S_IMODE(os.stat(str(tmp_path / name)).st_mode) == 0o640
+    text = (tmp_path / 'mysql-email2email.cf').read_text()
+    assert 'password = %s\n' % PASSWORD in text and "query = SELECT email FROM virtual_users WHERE email='%s'\n" in text
+    # One lookup per new file, through its temporary file in the same directory.
+    assert len(fake.jobs) == 2
+    for argv, data in fake.jobs:
+        assert argv[:4] == [POSTMAP, '-c', str(tmp_path), '-q'] and data == 'probe@mailfleet.invalid\n'
+        assert argv[-1].startswith('mysql:%s/.mysql-' % tmp_path) and argv[-1].endswith('.new')
+    assert PASSWORD in module.no_log_values
+    assert PASSWORD not in json.dumps(result)
+
+
+def test_second_run_changes_nothing_and_asks_nothing(run_module, tmp_path):
+    run_module({})
+    before = dict((n, os.stat(str(tmp_path / n)).st_mtime_ns) for n in files_of(tmp_path))
+    kind, result, _module, fake = run_module({})
+    assert kind == 'exit' and result['changed'] is False
+    assert fake.jobs == [] and run_module.postconf.writes() == [
+        ['/usr/sbin/postconf', '-c', str(tmp_path), '-e',
+         'virtual_mailbox_domains=mysql:%s/mysql-virtual-mailbox-domains.cf' % tmp_path,
+         'virtual_alias_maps=mysql:%s/mysql-email2email.cf' % tmp_path]]
+    assert dict((n, os.stat(str(tmp_path / n)).st_mtime_ns) for n in files_of(tmp_path)) == before
+
+
+def test_check_mode_reports_and_writes_nothing(run_module, tmp_path):
+    kind, result, _module, fake = run_module({'_ansible_check_mode': True})
+    assert kind == 'exit' and result['changed'] is True
+    assert files_of(tmp_path) == {} and fake.jobs == [] and run_module.postconf.writes() == []
+    assert sorted(result['main_cf']) == ['virtual_alias_maps', 'virtual_mailbox_domains']
+
+
+def test_diff_masks_the_old_and_the_new_password(run_module, tmp_path):
+    run_module({'password': OLD_PASSWORD})
+    kind, result, module, _fake = run_module({'_ansible_diff': True, 'options': {'expansion_limit': 100}})
+    assert kind == 'exit' and result['changed'] is True
+    shown = json.dumps(result['diff'])
+    assert PASSWORD not in shown and OLD_PASSWORD not in shown
+    first = result['diff'][0]
+    assert first['before_header'] == str(tmp_path / 'mysql-virtual-mailbox-domains.cf')
+    assert 'password = ********\n' in first['before'] and 'password = ********\n' in first['after']
+    assert 'expansion_limit = 100\n' in first['after'] and 'expansion_limit' not in first['before']
+    assert OLD_PASSWORD in module.no_log_values
+
+
+def test_diff_of_owner_and_mode_only(run_module, tmp_path):
+    run_module({})
+    os.chmod(str(tmp_path / 'mysql-email2email.cf'), 0o600)
+    kind, result, _module, fake = run_module({'_ansible_diff': True})
+    assert kind == 'exit' and result['changed'] is True
+    assert result['files'][1]['reasons'] == ['mode'] and fake.jobs == []
+    assert result['diff'] == [{
+        'before_header': str(tmp_path / 'mysql-email2email.cf') + ' (owner, group, mode)',
+        'after_header': str(tmp_path / 'mysql-email2email.cf') + ' (owner, group, mode)',
+        'before': '%s:%s 0600\n' % (OWNER, GROUP), 'after': '%s:%s 0640\n' % (OWNER, GROUP)}]
+    assert stat.S_IMODE(os.stat(str(tmp_path / 'mysql-email2email.cf')).st_mode) == 0o640
+
+
+def test_failed_validation_names_the_map_and_changes_nothing(run_module, tmp_path):
+    run_module({'password': OLD_PASSWORD})
+    before = files_of(tmp_path)
+    fake = FakePostfix(error_for=lambda table: ACCESS_DENIED.format(table=table) if 'email2email' in table else None)
+    kind, result, _module, _fake = run_module({}, fake)
+    assert kind == 'fail' and result['changed'] is False
+    assert result['failed_map'] == 'email2email' and result['error_kind'] == 'access_denied'
+    assert result['hosts'] == ['10.0.0.1']
+    live = str(tmp_path / 'mysql-email2email.cf')
+    assert result['msg'].startswith('map email2email: Postfix cannot use the new %s, so nothing was changed: '
+                                    % live)
+    assert 'Access denied' in result['msg'] and '%s (new)' % live in result['msg']
+    assert '.new' not in result['msg'].replace(live + ' (new)', '')
+    assert PASSWORD not in json.dumps(result) and OLD_PASSWORD not in json.dumps(result)
+    # The first map passed, but it does not go live alone; no temporary file is left.
+    assert files_of(tmp_path) == before
+    assert len(run_module.postconf.writes()) == 1  # the first run's
+
+
+def test_validate_false_asks_nothing(run_module, tmp_path):
+    kind, result, _module, fake = run_module({'validate': False})
+    assert kind == 'exit' and result['changed'] is True and fake.jobs == []
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'mode': '0644'}, 'gives others access'),
+    ({'mode': 'rw-r-----'}, 'not an octal file mode'),
+    ({'group': 'no-such-group-here'}, 'group no-such-group-here does not exist on this host: is Postfix installed?'),
+    ({'owner': 'no-such-user-here'}, 'owner no-such-user-here does not exist'),
+    ({'config_dir': '/nonexistent/postfix'}, '/nonexistent/postfix is not a directory: is Postfix installed?'),
+    ({'password': PASSWORD + '\n'}, 'password must be one line'),
+    ({'options': {'password': 'x'}}, 'options: password is written from its own variable'),
+    ({'maps': [dict(MAPS[0], name='a/b')]}, "maps[0] ('a/b'): the name must be"),
+    ({'options': {'retry_interval': 10}}, 'retry_interval needs Postfix 3.9 or later, and this host has Postfix 3.7.11'),
+    ({'hosts': ['localhost']}, 'Use 127.0.0.1 (TCP) instead, or set proxy'),
+    ({'settings': {'virtual_alias_maps': 'hash:/x'}}, 'settings sets virtual_alias_maps, which the maps set'),
+    ({'maps': [dict(MAPS[0], parameter='virtual_mailbox_domain')]}, 'unknown Postfix parameter(s) virtual_mailbox_domain'),
+    ({'timeout': 0}, 'timeout must be a positive number'),
+])
+def test_bad_input_is_refused_before_anything_is_written(run_module, tmp_path, args, message):
+    kind, result, _module, fake = run_module(args)
+    assert kind == 'fail' and message in result['msg']
+    assert PASSWORD not in json.dumps(result)
+    assert files_of(tmp_path) == {} and fake.jobs == [] and run_module.postconf.writes() == []
+
+
+@pytest.mark.parametrize('value, mode', [
+    ('0640', 0o640), ('640', 0o640), (0o600, 0o600), ('0750', 0o750), ('x', None), ('99', None), ('17777', None),
+])
+def test_parse_mode(value, mode):
+    assert mysql_maps.parse_mode(value) == mode
+
+
+def test_a_retired_map_leaves_main_cf_first_and_then_its_file_goes(run_module, tmp_path):
+    run_module({})
+    retired = [MAPS[0], dict(MAPS[1], state='absent')]
+    kind, result, _module, fake = run_module({'maps': retired, '_ansible_diff': True})
+    assert kind == 'exit' and result['changed'] is True and fake.jobs == []
+    assert sorted(files_of(tmp_path)) == ['mysql-virtual-mailbox-domains.cf']
+    assert result['files'][1] == dict(name='email2email', path=str(tmp_path / 'mysql-email2email.cf'),
+                                      state='absent', changed=True, reasons=['removed'])
+    assert result['main_cf'] == {'virtual_alias_maps': {
+        'before': 'mysql:%s/mysql-email2email.cf' % tmp_path, 'after': None}}
+    assert 'virtual_alias_maps' not in run_module.postconf.main_cf
+    # The diff shows the removed file with its password masked, and the main.cf line.
+    assert 'password = ********' in result['diff'][0]['before'] and result['diff'][0]['after'] == ''
+    assert result['diff'][1]['before'] == 'virtual_alias_maps = mysql:%s/mysql-email2email.cf\n' % tmp_path
+    assert PASSWORD not in json.dumps(result)
+    kind, result, _module, _fake = run_module({'maps': retired})
+    assert kind == 'exit' and result['changed'] is False
+
+
+def test_a_retired_map_of_a_shared_parameter_keeps_the_others(run_module, tmp_path):
+    maps = MAPS + [{'name': 'virtual-alias-maps', 'parameter': 'virtual_alias_maps',
+                    'query': "SELECT destination FROM virtual_aliases WHERE source='%s'"}]
+    run_module({'maps': maps})
+    assert run_module.postconf.main_cf['virtual_alias_maps'] == (
+        'mysql:%s/mysql-email2email.cf, mysql:%s/mysql-virtual-alias-maps.cf' % (tmp_path, tmp_path))
+    kind, result, _module, _fake = run_module({'maps': [MAPS[0], dict(MAPS[1], state='absent'), maps[2]]})
+    assert kind == 'exit' and result['changed'] is True
+    assert run_module.postconf.main_cf['virtual_alias_maps'] == 'mysql:%s/mysql-virtual-alias-maps.cf' % tmp_path
+
+
+def test_a_retired_map_still_named_elsewhere_stops_everything(run_module, tmp_path):
+    run_module({})
+    path = str(tmp_path / 'mysql-email2email.cf')
+    run_module.postconf.main_cf['smtpd_recipient_restrictions'] = 'check_recipient_access mysql:%s' % path
+    run_module.postconf.master.append('submission inet n - y - - smtpd -o x=mysql:%s' % path)
+    writes = len(run_module.postconf.writes())
+    kind, result, _module, _fake = run_module({'maps': [MAPS[0], dict(MAPS[1], state='absent')]})
+    assert kind == 'fail' and 'a retired map is still in use' in result['msg']
+    assert 'main.cf smtpd_recipient_restrictions still names %s (map email2email)' % path in result['msg']
+    assert 'master.cf service submission inet still names' in result['msg']
+    assert os.path.exists(path) and len(run_module.postconf.writes()) == writes
+
+
+def test_only_retiring_needs_no_password(run_module, tmp_path):
+    run_module({})
+    retired = [dict(m, state='absent', query=None) for m in MAPS]
+    kind, result, _module, _fake = run_module({'maps': retired, 'password': None, 'hosts': []})
+    assert kind == 'exit' and result['changed'] is True
+    assert files_of(tmp_path) == {} and run_module.postconf.main_cf == {}
+
+
+def test_proxy_union_sender_login_and_settings_in_one_postconf_call(run_module, tmp_path):
+    maps = MAPS + [{'name': 'aliases', 'parameter': 'virtual_alias_maps', 'query': 'SELECT 1'}]
+    kind, result, _module, _fake = run_module({
+        'maps': maps, 'proxy': True, 'union_parameters': ['virtual_alias_maps'],
+        'sender_login_maps': ['email2email'], 'settings': {'relayhost': '', 'smtpd_banner': '$myhostname ESMTP'}})
+    assert kind == 'exit' and result['changed'] is True
+    table = 'proxy:mysql:%s/mysql-%s.cf'
+    assert run_module.postconf.main_cf == {
+        'virtual_mailbox_domains': table % (tmp_path, 'virtual-mailbox-domains'),
+        'virtual_alias_maps': 'unionmap:{%s, %s}' % (table % (tmp_path, 'email2email'), table % (tmp_path, 'aliases')),
+        'smtpd_sender_login_maps': table % (tmp_path, 'email2email'),
+        'relayhost': '',
+        'smtpd_banner': '$myhostname ESMTP',
+    }
+    assert len(run_module.postconf.writes()) == 1
+
+
+def test_main_cf_changed_by_hand_is_put_back_and_the_files_are_left_alone(run_module, tmp_path):
+    run_module({})
+    run_module.postconf.main_cf['virtual_alias_maps'] = 'hash:/etc/postfix/virtual'
+    kind, result, _module, fake = run_module({})
+    assert kind == 'exit' and result['changed'] is True and fake.jobs == []
+    assert result['main_cf'] == {'virtual_alias_maps': {'before': 'hash:/etc/postfix/virtual',
+                                                        'after': 'mysql:%s/mysql-email2email.cf' % tmp_path}}
+    assert not any(f['changed'] for f in result['files'])
+
+
+def test_equivalent_spellings_of_main_cf_are_unchanged(run_module, tmp_path):
+    run_module({})
+    run_module.postconf.main_cf['virtual_alias_maps'] = '  mysql:%s/mysql-email2email.cf ,' % tmp_path
+    kind, result, _module, _fake = run_module({})
+    assert kind == 'exit' and result['changed'] is False
+
+
+def test_a_postfix_that_does_not_answer_is_named(run_module, tmp_path):
+    run_module.postconf.version = None
+    kind, result, _module, _fake = run_module({})
+    assert kind == 'fail' and 'postconf -c %s does not answer' % tmp_path in result['msg']
+    assert files_of(tmp_path) == {}
+
+
+def test_new_files_arrive_through_atomic_move_never_readable_by_others(run_module, tmp_path, monkeypatch):
+    from ansible.module_utils import basic
+    seen = []
+    real = basic.AnsibleModule.atomic_move
+
+    def atomic_move(self, src, dest, **kwargs):
+        seen.append((os.path.basename(dest), stat.S_IMODE(os.stat(src).st_mode)))
+        real(self, src, dest, **kwargs)
+        # What atomic_move itself leaves for a new file, before the group and mode are set.
+        seen.append(('after', stat.S_IMODE(os.stat(dest).st_mode) & 0o007))
+
+    monkeypatch.setattr(basic.AnsibleModule, 'atomic_move', atomic_move)
+    kind, _result, _module, _fake = run_module({})
+    assert kind == 'exit'
+    assert seen == [('mysql-virtual-mailbox-domains.cf', 0o640), ('after', 0),
+                    ('mysql-email2email.cf', 0o640), ('after', 0)]
