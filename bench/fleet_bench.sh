@@ -167,14 +167,14 @@ $TOPNOOP
   pipeline), about as much as the whole ping floor for one host. The ratio to the floor is
   therefore about the number of module runs, not the work they do.
 - An unchanged mail host costs two module runs plus one per check: \`postfix_info\`
-  (packages, service, version, chrooted services and the main.cf settings in one call),
-  \`mysql_client_files\` (all client files in one call), and the
-  \`mailfleet_postfix_checks\` lookups (one here). The package, debconf, service and
-  \`postconf\` tasks are skipped when \`postfix_info\` found nothing to do (it compares
-  main.cf with the \`postconf\` module's own rules). An unchanged database host
-  costs two: \`system_info\` and \`mail_database\` (database, content and the reader
-  account of every mail host in one call); its settings drop-in is compared with the
-  system_info reading instead of a template run.
+  (packages, service, version and chrooted services: facts only), \`mysql_maps\` (it
+  compares and, where needed, writes all client files and main.cf in one call), and the
+  \`mailfleet_postfix_checks\` lookups (one here); \`validate_maps\` runs on the
+  controller and costs no round trip. The package, debconf and service tasks are skipped
+  when \`postfix_info\` found nothing missing. An unchanged database host costs three:
+  \`system_info\`, its settings drop-in (a \`template\` task, which decides itself) and
+  \`mail_database\` (database, content and the reader account of every mail host in
+  one call).
 - The hosts of a task run in parallel (5 forks), but on $(nproc) CPU(s) 4 hosts' module runs
   compete for the CPU: the first run's package installation is CPU-bound, and 4 hosts
   take longer than one there than in the no-op run.

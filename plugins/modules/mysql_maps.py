@@ -431,7 +431,7 @@ def main():
                 query=dict(type='str'),
                 options=dict(type='dict', default={}),
                 parameter=dict(type='str'),
-            )),
+            ), required_if=[('state', 'present', ('query',))]),
             hosts=dict(type='list', elements='str', default=[]),
             user=dict(type='str', default='mailuser'),
             password=dict(type='str', no_log=True),

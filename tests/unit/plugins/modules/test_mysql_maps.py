@@ -164,6 +164,7 @@ def test_validate_false_asks_nothing(run_module, tmp_path):
     ({'settings': {'virtual_alias_maps': 'hash:/x'}}, 'settings sets virtual_alias_maps, which the maps set'),
     ({'maps': [dict(MAPS[0], parameter='virtual_mailbox_domain')]}, 'unknown Postfix parameter(s) virtual_mailbox_domain'),
     ({'timeout': 0}, 'timeout must be a positive number'),
+    ({'maps': [{'name': 'x', 'parameter': 'virtual_alias_maps'}]}, 'state is present but all of the following are missing: query'),
 ])
 def test_bad_input_is_refused_before_anything_is_written(run_module, tmp_path, args, message):
     kind, result, _module, fake = run_module(args)
