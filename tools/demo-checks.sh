@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 echo "--- the tutorial's checks (postmap -q on the host)"
 ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_DISPLAY_SKIPPED_HOSTS=false \
   ansible-playbook -i demo/inventory.yml --vault-password-file demo/vault-password.txt \
-  playbooks/check-maps.yml | sed -n '/TASK \[Show the answers\]/,/PLAY RECAP/p' | grep -v -e '^TASK' -e '^PLAY RECAP' -e '^ok:' -e '^$' -e 'msg: |-'
+  playbooks/check_maps.yml | sed -n '/TASK \[Show the answers\]/,/PLAY RECAP/p' | grep -v -e '^TASK' -e '^PLAY RECAP' -e '^ok:' -e '^$' -e 'msg: |-'

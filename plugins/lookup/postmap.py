@@ -27,15 +27,13 @@ description:
     file, map type not installed) raises an error naming the table, the database host(s)
     read from the client file and Postfix's own message. The C(password) of the client
     file is hidden from the message.
-  - C(postmap -q) does one literal lookup per key, without the C(@domain) fallback of
-    virtual(5).
 author:
   - mailfleet maintainers (@mailfleet)
 options:
   _terms:
     description:
-      - The keys to look up. A key cannot be empty, start or end with a blank, or contain a
-        newline, a carriage return, a TAB or a NUL byte.
+      - The keys to look up, as literal lookup keys (an address, a domain, C(@domain)).
+        See the notes for the keys that are refused.
     type: list
     elements: str
     required: true
@@ -57,23 +55,12 @@ options:
       - What to return for a key that no table knows.
       - By default, V(None).
     type: raw
-  config_dir:
-    description:
-      - The Postfix configuration directory (C(postmap -c)).
-    type: path
-  parallel:
-    description:
-      - The largest number of C(postmap -q -) processes run at once for one table. Each
-        gets at least 100 keys. V(0) means the number of CPUs of the controller, at most 8.
-    type: int
-    default: 0
-  timeout:
-    description:
-      - Seconds each C(postmap) process may run before it is killed and the lookup fails.
-    type: int
-    default: 120
+extends_documentation_fragment:
+  - mailfleet.postfix_mysql.postmap
 notes:
   - Reading a database client file needs root or group C(postfix) on the controller.
+  - To ask the tables that a main.cf parameter lists on a mail host, use the
+    O(mailfleet.postfix_mysql.postmap_query#module:parameter) option.
 seealso:
   - module: mailfleet.postfix_mysql.postmap_query
   - name: postmap(1)
@@ -118,6 +105,9 @@ from ansible.module_utils.common.process import get_bin_path
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import redact
+# The runner and the query live in module_utils, not plugin_utils: the modules run the
+# same concurrent postmap processes on the managed host, so this lookup shares their one
+# implementation (see PostmapRunner).
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import (
     PostmapError,
     PostmapRunner,

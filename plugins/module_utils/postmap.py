@@ -18,8 +18,9 @@ What real Postfix does (Debian 12, Postfix 3.7, MariaDB 10.11), and what this fi
   ignored``; a key with a newline cannot be sent at all. Both are refused here.
 
 One place for: the process runner (tests replace it), chunking, parsing of stdout,
-classification of stderr, reading of the mysql_table(5) client file (hosts, password)
-and redaction of the password from every message.
+classification of stderr, reading of the mysql_table(5) client file (hosts, password),
+redaction of the password from every message, and the tables a main.cf parameter
+lists on the host (``postconf -x -h NAME``, split the way Postfix splits it).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -31,6 +32,13 @@ import re
 import subprocess
 import threading
 
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
+    base_argv,
+    classify as classify_postconf_message,
+    sanitize as sanitize_postconf_stderr,
+    split_list,
+    validate_name,
+)
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import (
     C_LOCALE_ENV,
     parse_diagnostics,
@@ -46,6 +54,8 @@ DEFAULT_TIMEOUT = 120
 
 # Table types whose name is a client configuration file (with hosts and a password).
 CLIENT_FILE_TYPES = ('mysql', 'pgsql', 'ldap', 'sqlite', 'memcache', 'mongodb')
+# Table types whose name is a list of other tables: unionmap:{a, b}, pipemap:{a, b}.
+COMPOSITE_TYPES = ('unionmap', 'pipemap')
 # Debian splits map types into packages: the hint for "unsupported dictionary type".
 DEBIAN_MAP_PACKAGES = {
     'mysql': 'postfix-mysql',
@@ -69,7 +79,8 @@ class PostmapError(Exception):
 
     kind is one of: refused (bad input), exec (postmap cannot be started), timeout,
     unsupported_type, missing_file, unreadable, config, access_denied, connect, query,
-    failed (any other fatal error).
+    failed (any other fatal error); and for the tables of a main.cf parameter (see
+    parameter_tables): postconf, unknown_parameter, empty_parameter, not_a_table.
     """
 
     def __init__(self, message, kind='failed', table=None, hosts=None, postfix_messages=None):
@@ -101,6 +112,12 @@ class PostmapRunner(object):
 
     run(jobs) takes a list of (argv, stdin_text) and returns one ProcessResult per job,
     in the same order. Unit tests replace this class.
+
+    The modules (postmap_query, and the one that validates new client files) and the
+    postmap lookup all use this one runner, so it lives here and not under plugin_utils/:
+    AnsibleModule.run_command runs one process at a time, and the modules need several
+    postmap processes at once, each fed its own stdin, exactly as the lookup does on the
+    controller.
     """
 
     def __init__(self, timeout=DEFAULT_TIMEOUT, environ=None):
@@ -274,9 +291,19 @@ class TableInfo(object):
 
 
 def table_info(table, reader=None):
-    """Read the client file of a database table (when it is one, and readable)."""
+    """Read the client file of a database table (when it is one, and readable).
+
+    For unionmap:{...} and pipemap:{...} the client files of the tables inside are read:
+    their hosts are named and their passwords hidden like those of a table asked alone.
+    """
     map_type, name = split_table(table)
     info = TableInfo(table, map_type=map_type)
+    if map_type in COMPOSITE_TYPES and name.startswith('{') and name.endswith('}'):
+        members = [table_info(member, reader=reader) for member in split_list(name[1:-1])]
+        for member in members:
+            info.secrets |= member.secrets
+        info.hosts = unique(host for member in members for host in member.hosts or [])
+        return info
     if map_type not in CLIENT_FILE_TYPES or not name.startswith('/'):
         return info
     info.path = name
@@ -412,7 +439,7 @@ def table_error(info, results, secrets=()):
         kind, hint = classify(diagnostics)
     all_secrets = set(secrets) | set(info.secrets)
     message = 'postmap cannot query table %s' % info.table
-    if info.map_type in CLIENT_FILE_TYPES:
+    if info.map_type in CLIENT_FILE_TYPES or info.hosts:
         message += ' (database host(s): %s)' % info.describe_hosts()
     if hint:
         message += ': %s' % hint
@@ -525,6 +552,72 @@ def check_tables(postmap, tables, key, config_dir=None, runner=None, timeout=DEF
     for info, result in zip(infos, results):
         if is_failure(result):
             raise table_error(info, [result], info.secrets)
+
+
+# ---------------------------------------------------------------- the tables of a parameter
+
+# An item of a main.cf table list: type:name (mysql:/x.cf, proxy:mysql:/x.cf,
+# unionmap:{...}, inline:{...}). A bare name is a domain or a pattern of a match list
+# (virtual_mailbox_domains = example.org), not a table postmap can ask.
+_TABLE_ITEM_RE = re.compile(r'^[A-Za-z0-9_]+:\S')
+
+
+def parameter_argv(postconf, name, config_dir=None):
+    """``postconf [-c DIR] -x -h NAME``: the value of NAME as the host's Postfix uses it.
+
+    -h prints the value alone (the default when main.cf does not set it), with runs of
+    blanks collapsed; -x expands ``$name`` references recursively (postconf(1): "Expand
+    $name in main.cf or master.cf parameter values", Postfix 2.10+), which -h alone does
+    not: ``virtual_mailbox_domains = $virtual_mailbox_maps`` would come back as that text.
+    Raises PostconfError for a name that is not a parameter name.
+    """
+    validate_name(name)
+    return base_argv(postconf, config_dir) + ['-x', '-h', name]
+
+
+def parameter_tables(name, rc, stdout, stderr, main_cf='main.cf'):
+    """The tables of main.cf parameter NAME, in order, from a parameter_argv run.
+
+    The value is split the way Postfix splits it (commas and/or blanks, a ``{...}`` group
+    such as ``unionmap:{a, b}`` kept whole). Raises PostmapError, with kind:
+
+    - postconf: postconf failed (its messages, configuration values hidden, attached);
+    - unknown_parameter: postconf does not know NAME (it warns and still exits 0);
+    - empty_parameter: the value is empty on the host, so there is no table to ask;
+    - not_a_table: an item is not ``type:name`` (a domain of a domain list).
+    """
+    messages = sanitize_postconf_stderr(stderr)
+    if rc != 0 or any(line.startswith(('fatal:', 'panic:')) for line in messages):
+        message = 'postconf cannot read %s from %s (exit status %s)' % (name, main_cf, rc)
+        if messages:
+            message += '\nPostfix said:\n' + '\n'.join('  ' + line for line in messages)
+        raise PostmapError(message, kind='postconf', postfix_messages=messages)
+    undefined = []
+    for diagnostic in parse_diagnostics(stderr):
+        found = classify_postconf_message(diagnostic)
+        if found.kind == 'unknown' and found.name == name:
+            raise PostmapError(
+                '%s is not a parameter the Postfix of this host knows (postconf: "%s: unknown '
+                'parameter"): check the name; a parameter of your own is known only once main.cf '
+                'or master.cf uses it as $%s' % (name, name, name),
+                kind='unknown_parameter', postfix_messages=messages)
+        if found.kind == 'undefined':
+            undefined.append(found.text)
+    tables = split_list(stdout or '')
+    if not tables:
+        message = ('%s is empty on this host (%s, $name references expanded): it lists no table '
+                   'to ask' % (name, main_cf))
+        if undefined:
+            message += '; postconf warned: ' + '; '.join(undefined)
+        raise PostmapError(message, kind='empty_parameter', postfix_messages=messages)
+    others = [item for item in tables if not _TABLE_ITEM_RE.match(item)]
+    if others:
+        raise PostmapError(
+            '%s on this host is %s: %s %s not a table (type:name) that postmap can ask; '
+            'ask the tables of such a list one by one with table or tables'
+            % (name, ', '.join(tables), ', '.join(others), 'is' if len(others) == 1 else 'are'),
+            kind='not_a_table', postfix_messages=messages)
+    return tables
 
 
 # ---------------------------------------------------------------- expectations

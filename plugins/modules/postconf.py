@@ -280,7 +280,7 @@ def main():
         module.exit_json(**result)
 
     _rc, stdout, stderr = runner.run(read_argv(postconf, names, config_dir),
-                                  'read %s from %s' % (', '.join(names), main_cf))
+                                     'read %s from %s' % (', '.join(names), main_cf))
     current = parse_current(names, stdout, stderr)
     result['unknown'] = current.unknown
     result['postconf_warnings'] = current.other

@@ -27,8 +27,9 @@ description:
     message and returned value, in addition to Postfix never printing it itself.
   - Use O(expect) to turn the lookups into a check, for example after deploying the
     client files or a database change.
-  - C(postmap -q) does one literal lookup per key, without the C(@domain) fallback of
-    virtual(5). To test a catch-all, ask for the key C(@example.org) itself.
+  - With O(parameter), the tables are those that the host's own main.cf lists for that
+    parameter, so the check tells what the running configuration answers, not what an
+    inventory says it should be.
 author:
   - mailfleet maintainers (@mailfleet)
 options:
@@ -36,21 +37,36 @@ options:
     description:
       - The Postfix table to ask, as C(type:name), for example
         C(mysql:/etc/postfix/mysql-virtual-alias-maps.cf) or C(proxy:mysql:/etc/postfix/...).
-      - Exactly one of O(table) and O(tables) is required.
+      - Exactly one of O(table), O(tables) and O(parameter) is required.
     type: str
   tables:
     description:
       - Several tables asked in this order, as Postfix asks the tables of a parameter such
         as C(virtual_alias_maps). The first table that knows a key answers it; keys found
         in one table are not asked of the next ones.
-      - Exactly one of O(table) and O(tables) is required.
+      - Exactly one of O(table), O(tables) and O(parameter) is required.
     type: list
     elements: str
+  parameter:
+    description:
+      - A main.cf parameter, such as C(virtual_alias_maps). The tables that the host's live
+        configuration lists for it are asked in their order, as O(tables) would ask them.
+      - The value is read on the host with C(postconf -x -h PARAMETER) (with
+        C(-c) O(config_dir) when given), so it is the value Postfix itself uses, its
+        default when main.cf does not set it, with C($name) references expanded
+        (C(virtual_mailbox_domains = $virtual_mailbox_maps) asks the mailbox maps).
+      - The value is split as Postfix splits it, on commas and blanks, except inside
+        C({...}), so C(unionmap:{mysql:/etc/postfix/a.cf, mysql:/etc/postfix/b.cf}) is one table.
+      - The task fails, saying why, when the host's Postfix does not know the parameter,
+        when its value is empty there (no table to ask), and when the value has an item
+        that is not a table (C(type:name)), such as a domain in a domain list.
+      - The tables it resolved to are returned in RV(tables).
+      - Exactly one of O(table), O(tables) and O(parameter) is required.
+    type: str
   keys:
     description:
       - The key or keys to look up, as literal lookup keys (an address, a domain, C(@domain)).
-      - Keys are sent one a line, so a key cannot be empty, start or end with a blank, or
-        contain a newline, a carriage return, a TAB or a NUL byte; such keys are refused.
+        See the notes for the keys that are refused.
       - A single string with commas is split into several keys, as for any Ansible list;
         write no blank after the commas (C(a@example.org,b@example.org)) or use a YAML list.
       - Keys are not secret and are not hidden. If the values of a table are secret, set
@@ -69,27 +85,9 @@ options:
       - When any answer differs, the task fails with a table of every key whose answer
         differs (key, expected, got).
     type: dict
-  config_dir:
-    description:
-      - The Postfix configuration directory (C(postmap -c)), for a second Postfix instance.
-      - By default, postmap's own default (usually C(/etc/postfix)).
-    type: path
-  parallel:
-    description:
-      - The largest number of C(postmap -q -) processes run at once for one table. Each
-        process is one database connection and gets at least 100 keys, so fewer than 200
-        keys always use one process.
-      - V(0) means the number of CPUs of the managed host, at most 8. V(1) never splits.
-      - The answers are the same whatever the value.
-    type: int
-    default: 0
-  timeout:
-    description:
-      - Seconds each C(postmap) process may run before it is killed and the task fails.
-    type: int
-    default: 120
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - mailfleet.postfix_mysql.postmap
 attributes:
   check_mode:
     support: full
@@ -104,8 +102,8 @@ notes:
   - For the same query from the controller, see the
     P(mailfleet.postfix_mysql.postmap#lookup) lookup.
 requirements:
-  - postfix (the C(postmap) command) on the managed host, and the package for the map
-    type, such as C(postfix-mysql) for C(mysql:) tables.
+  - postfix (the C(postmap) command, and C(postconf) for O(parameter)) on the managed host,
+    and the package for the map type, such as C(postfix-mysql) for C(mysql:) tables.
 seealso:
   - plugin: mailfleet.postfix_mysql.postmap
     plugin_type: lookup
@@ -115,6 +113,9 @@ seealso:
   - name: mysql_table(5)
     description: The Postfix manual page of MySQL client files.
     link: https://www.postfix.org/mysql_table.5.html
+  - name: postconf(1)
+    description: The Postfix manual page of postconf, which reads O(parameter).
+    link: https://www.postfix.org/postconf.1.html
 '''
 
 EXAMPLES = r'''
@@ -138,6 +139,18 @@ EXAMPLES = r'''
       team@example.org: [john@example.org, jane@example.org]
       "@example.org": jane@example.org
   become: true
+
+- name: Check aliases through the tables this host's main.cf really lists
+  mailfleet.postfix_mysql.postmap_query:
+    parameter: virtual_alias_maps
+    expect:
+      jack@example.org: john@example.org
+  become: true
+  register: alias_check
+
+- name: Show which tables the host answered from
+  ansible.builtin.debug:
+    msg: "{{ alias_check.tables }}"
 
 - name: Look up many mailboxes with one postmap process (or a few, for large lists)
   mailfleet.postfix_mysql.postmap_query:
@@ -179,12 +192,15 @@ missing:
   type: int
   sample: 1
 tables:
-  description: The tables asked, in order.
+  description:
+    - The tables asked, in order. With O(parameter), the tables that the host's main.cf
+      lists for it, as resolved there (empty when they could not be resolved).
   returned: always
   type: list
   elements: str
   sample:
     - mysql:/etc/postfix/mysql-virtual-alias-maps.cf
+    - mysql:/etc/postfix/mysql-email2email.cf
 processes:
   description: How many postmap processes ran (one per table, more when O(parallel) split the keys).
   returned: success, and when O(expect) is not met
@@ -211,10 +227,16 @@ mismatches:
       got: (not found)
 error_kind:
   description:
-    - What went wrong with a table, when one failed. One of V(refused), V(exec), V(timeout),
-      V(unsupported_type), V(missing_file), V(unreadable), V(config), V(access_denied),
-      V(connect), V(query), V(failed).
-  returned: failure
+    - What went wrong, when the task failed for another reason than answers that differ
+      from O(expect).
+    - V(refused) for bad input (a key, O(parallel), O(timeout), a name that is not a
+      parameter name), V(exec) when postmap cannot be started, V(timeout).
+    - For a table that failed, V(unsupported_type), V(missing_file), V(unreadable),
+      V(config), V(access_denied), V(connect), V(query), or V(failed) for any other error.
+    - For O(parameter), V(postconf) when postconf failed, V(unknown_parameter),
+      V(empty_parameter) when the value lists no table, V(not_a_table) when it has an
+      item that is not C(type:name).
+  returned: when the task fails for one of the reasons listed
   type: str
   sample: access_denied
 failed_table:
@@ -223,14 +245,18 @@ failed_table:
   type: str
   sample: mysql:/etc/postfix/mysql-virtual-alias-maps.cf
 hosts:
-  description: The database hosts of the failed table, read from its client file.
+  description:
+    - The database hosts of the failed table, read from its client file, or from those of
+      the tables inside a C(unionmap:{...}) or C(pipemap:{...}).
   returned: failure of a table
   type: list
   elements: str
   sample: [127.0.0.1]
 postfix_messages:
-  description: Postfix's own messages about the failed table (password hidden).
-  returned: failure of a table
+  description:
+    - Postfix's own messages about the failed table (password hidden), or those of
+      C(postconf) when O(parameter) could not be resolved (configuration values hidden).
+  returned: failure of a table or of O(parameter)
   type: list
   elements: str
   sample:
@@ -240,12 +266,19 @@ postfix_messages:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
+    SBIN_DIRS,
+    PostconfError,
+    PostconfRunner,
+)
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import redact
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import (
     PostmapError,
     PostmapRunner,
     format_table,
     mismatches,
+    parameter_argv,
+    parameter_tables,
     query_tables,
     redact_answers,
     table_info,
@@ -271,11 +304,27 @@ def normalise_expect(expect):
     return out
 
 
+def resolve_parameter(module, name, config_dir, result):
+    """The tables that the host's main.cf lists for parameter name (see parameter_tables)."""
+    runner = PostconfRunner(module, config_dir)
+    try:
+        argv = parameter_argv(runner.binary, name, config_dir)
+    except PostconfError as exc:
+        module.fail_json(msg='refused parameter: %s' % exc, error_kind='refused', **result)
+    # check=False: parameter_tables tells a failed postconf from an unknown name (exit 0).
+    rc, stdout, stderr = runner.run(argv, 'read %s' % name, check=False)
+    try:
+        return parameter_tables(name, rc, stdout, stderr, main_cf=runner.main_cf)
+    except PostmapError as exc:
+        module.fail_json(msg=exc.message, error_kind=exc.kind, postfix_messages=exc.postfix_messages, **result)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             table=dict(type='str'),
             tables=dict(type='list', elements='str'),
+            parameter=dict(type='str'),
             # Lookup keys (addresses, domains), not secrets: the name only looks like one.
             keys=dict(type='list', elements='str', no_log=False),
             expect=dict(type='dict'),
@@ -283,24 +332,21 @@ def main():
             parallel=dict(type='int', default=0),
             timeout=dict(type='int', default=120),
         ),
-        mutually_exclusive=[('table', 'tables')],
-        required_one_of=[('table', 'tables'), ('keys', 'expect')],
+        mutually_exclusive=[('table', 'tables', 'parameter')],
+        required_one_of=[('table', 'tables', 'parameter'), ('keys', 'expect')],
         supports_check_mode=True,
     )
     params = module.params
-    tables = [params['table']] if params['table'] is not None else params['tables']
+    if params['table'] is not None:
+        tables = [params['table']]
+    elif params['tables'] is not None:
+        tables = params['tables']
+    else:
+        tables = []
     expect = normalise_expect(params['expect'])
     keys = list(params['keys'] or [])
     keys += [key for key in expect if key not in keys]
     result = dict(changed=False, tables=tables)
-
-    # Read the client files first, so that their passwords are hidden from everything
-    # this module returns, whatever happens next (AnsibleModule scrubs no_log_values).
-    secrets = set()
-    for table in tables:
-        if isinstance(table, str):
-            secrets |= table_info(table).secrets
-    module.no_log_values.update(secrets)
 
     if not keys:
         module.fail_json(msg='nothing to look up: give keys or expect', error_kind='refused', **result)
@@ -309,7 +355,20 @@ def main():
     if params['timeout'] <= 0:
         module.fail_json(msg='timeout must be a positive number of seconds', error_kind='refused', **result)
 
-    postmap = module.get_bin_path('postmap', required=True, opt_dirs=['/usr/sbin', '/usr/local/sbin'])
+    if params['parameter'] is not None:
+        tables = resolve_parameter(module, params['parameter'], params['config_dir'], result)
+        result['tables'] = tables
+
+    # Read the client files before any table is asked, so that their passwords are hidden
+    # from everything this module returns, whatever happens next (AnsibleModule scrubs
+    # no_log_values).
+    secrets = set()
+    for table in tables:
+        if isinstance(table, str):
+            secrets |= table_info(table).secrets
+    module.no_log_values.update(secrets)
+
+    postmap = module.get_bin_path('postmap', required=True, opt_dirs=SBIN_DIRS)
     try:
         answer = query_tables(postmap, tables, keys, config_dir=params['config_dir'],
                               parallel=params['parallel'],

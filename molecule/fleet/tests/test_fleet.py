@@ -3,6 +3,7 @@
 may read, the replica follows the primary, and a bad rolling change stops at batch one."""
 
 import os
+import re
 import time
 
 import pytest
@@ -15,6 +16,7 @@ MAIL = ['mf-fleet-mail1', 'mf-fleet-mail2', 'mf-fleet-mail3']
 ADDRESS = {DB1: '10.213.47.11', DB2: '10.213.47.12',
            'mf-fleet-mail1': '10.213.47.21', 'mf-fleet-mail2': '10.213.47.22', 'mf-fleet-mail3': '10.213.47.23'}
 PASSWORD = scenario_vars()['mailfleet_postfix_db_password'] if os.environ.get('MOLECULE_SCENARIO_DIRECTORY') else ''
+CHECK_MAPS = os.path.join(os.environ.get('MOLECULE_PROJECT_DIRECTORY', ''), 'playbooks', 'check_maps.yml')
 # The tutorial's postmap -q steps: (key, map, expected answer or None for "not found").
 CHECKS = [
     ('example.org', 'virtual-mailbox-domains', '1'),
@@ -166,14 +168,48 @@ def test_bad_rolling_change_stops_after_the_first_batch():
 
 
 def test_check_maps_prints_every_mail_hosts_answers_without_a_password():
-    """playbooks/check-maps.yml runs the postfix role's checks (map and parameter entries)."""
-    rc, output, recap = run_playbook(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'playbooks',
-                                                  'check-maps.yml'), '-e', 'mailfleet_postfix_db_password=')
+    """playbooks/check_maps.yml runs the postfix role's checks (map and parameter entries)."""
+    rc, output, recap = run_playbook(CHECK_MAPS, '-e', 'mailfleet_postfix_db_password=')
     assert rc == 0, output[-3000:]
     assert sorted(recap) == MAIL and all(counts['changed'] == 0 for counts in recap.values()), output[-3000:]
     assert output.count('virtual-mailbox-domains    example.net            (not found)') == len(MAIL), output
     assert output.count('virtual_alias_maps         jack@example.org       john@example.org') == len(MAIL), output
     assert PASSWORD not in output
+
+
+def test_check_maps_reports_the_hosts_own_main_cf():
+    """A parameter check asks the tables that the host's main.cf lists, not the inventory's:
+    with the alias map dropped from virtual_alias_maps by hand on one host, that host's
+    report shows the tables it really has, the alias no longer resolving, and the check
+    fails naming it; the other hosts still pass."""
+    name = MAIL[0]
+    host = node(name)
+    # Only postconf and postmap read main.cf here (no reload): the running Postfix never
+    # sees the edit, and the saved copy puts back the very same bytes.
+    aliases_before = host.check_output('postconf -h virtual_alias_maps')
+    host.check_output('cp -p /etc/postfix/main.cf /root/main.cf.saved-by-test')
+    try:
+        host.check_output('postconf -e virtual_alias_maps=mysql:/etc/postfix/mysql-email2email.cf')
+        rc, output, recap = run_playbook(CHECK_MAPS, '-e', 'mailfleet_postfix_db_password=')
+    finally:
+        host.check_output('cp -p /root/main.cf.saved-by-test /etc/postfix/main.cf '
+                          '&& rm -f /root/main.cf.saved-by-test')
+    assert rc != 0, output[-3000:]
+    assert sorted(recap) == MAIL, output[-3000:]
+    assert [other for other in MAIL if recap[other]['failed']] == [name], output[-3000:]
+    # The report: the tables each host answered from, then its answers.
+    tables = 'virtual_alias_maps         (tables on the host)   '
+    assert output.count(tables + 'mysql:/etc/postfix/mysql-email2email.cf') == 1, output
+    assert output.count(tables + 'mysql:/etc/postfix/mysql-virtual-alias-maps.cf, '
+                                 'mysql:/etc/postfix/mysql-email2email.cf') == len(MAIL) - 1, output
+    assert output.count('virtual_alias_maps         jack@example.org       (not found)            '
+                        'DIFFERS, expected john@example.org') == 1, output
+    assert output.count('virtual_alias_maps         jack@example.org       john@example.org') == len(MAIL) - 1, output
+    # The failed check names the key, what was expected and what the host answered.
+    assert re.search(r'1 of 2 expected answers differ:.*jack@example\.org +john@example\.org +\(not found\)',
+                     output, re.S), output
+    assert PASSWORD not in output
+    assert host.check_output('postconf -h virtual_alias_maps') == aliases_before
 
 
 def test_check_mode_on_the_converged_fleet_changes_nothing():

@@ -12,6 +12,7 @@ import yaml
 from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 
+from ansible_collections.mailfleet.postfix_mysql.plugins.doc_fragments.postmap import ModuleDocFragment
 from ansible_collections.mailfleet.postfix_mysql.plugins.lookup import postmap as plugin
 from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.fake_postmap import FakePostfix
 
@@ -30,8 +31,15 @@ def table(tmp_path):
 
 @pytest.fixture
 def lookup(monkeypatch):
-    """The lookup with its options registered as the plugin loader would, and a fake postmap."""
-    options = yaml.safe_load(plugin.DOCUMENTATION)['options']
+    """The lookup with its options registered as the plugin loader would, and a fake postmap.
+
+    The loader adds the options of the doc fragment the lookup extends; the lookup's own
+    options come on top, as ansible-doc merges them.
+    """
+    doc = yaml.safe_load(plugin.DOCUMENTATION)
+    assert doc['extends_documentation_fragment'] == ['mailfleet.postfix_mysql.postmap']
+    options = dict(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options'])
+    options.update(doc['options'])
     C.config.initialize_plugin_configuration_definitions('lookup', NAME, options)
     monkeypatch.setattr(plugin.LookupModule, 'find_postmap', staticmethod(lambda: POSTMAP))
 

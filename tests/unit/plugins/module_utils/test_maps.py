@@ -97,10 +97,10 @@ def test_every_rule_refuses_with_the_variable_and_the_problem(change, fragment):
 def test_messages_name_the_users_variables():
     labels = dict(maps='mailfleet_postfix_maps', hosts='mailfleet_postfix_db_hosts',
                   password='mailfleet_postfix_db_password')
-    args = dict(VALID, password='', hosts=[])
+    args = dict(VALID, password='', hosts=[], labels=labels)
     args.update(with_map(2, query=''))
     with pytest.raises(m.MapsError) as info:
-        m.check_all(labels=labels, **args)
+        m.check_all(**args)
     assert info.value.problems == [
         "mailfleet_postfix_maps: map 'virtual-alias-maps': the query must not be empty (a present map needs one)",
         'mailfleet_postfix_db_hosts: give at least one database host',
@@ -127,8 +127,8 @@ def test_valid_input_passes(change):
 # ---------------------------------------------------------------- rules that need the host
 
 @pytest.mark.parametrize('options, maps, version, fragment', [
-    ({'retry_interval': 30}, TUTORIAL, '3.7.11', 'options: retry_interval needs Postfix 3.9 or later, and this host '
-                                                  'has Postfix 3.7.11'),
+    ({'retry_interval': 30}, TUTORIAL, '3.7.11',
+     'options: retry_interval needs Postfix 3.9 or later, and this host has Postfix 3.7.11'),
     ({}, with_map(1, options={'charset': 'utf8mb4'})['maps'], '3.8.0', "map 'virtual-mailbox-maps': options: charset"),
     ({'require_result_set': 'no'}, TUTORIAL, '3.1.4', 'require_result_set needs Postfix 3.2'),
 ], ids=['shared-option-too-new', 'map-option-too-new', 'require-result-set'])

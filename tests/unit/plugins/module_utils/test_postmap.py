@@ -342,6 +342,41 @@ def test_table_info_not_a_client_file():
     assert (info.map_type, info.path, info.hosts, info.secrets) == ('hash', None, None, set())
 
 
+def test_unionmap_names_the_hosts_and_hides_the_passwords_of_its_tables(tmp_path, client_file):
+    other = tmp_path / 'mysql-email2email.cf'
+    other.write_text('user = mailuser\npassword = other-%s\nhosts = db2 127.0.0.1\n' % PASSWORD)
+    table = 'unionmap:{ mysql:%s, mysql:%s, hash:/etc/postfix/virtual }' % (client_file, other)
+    info = pm.table_info(table)
+    assert info.map_type == 'unionmap'
+    assert info.hosts == ['127.0.0.1', 'db2']
+    assert info.secrets == {PASSWORD, 'other-' + PASSWORD}
+    stderr = STDERR['leak'].format(table='mysql:' + client_file)
+    with pytest.raises(pm.PostmapError) as raised:
+        pm.query_tables(POSTMAP, table, ['k'], runner=FakePostfix(errors={table: stderr}))
+    assert str(raised.value).startswith('postmap cannot query table %s (database host(s): 127.0.0.1, db2): ' % table)
+    assert raised.value.kind == 'access_denied'
+    assert PASSWORD not in str(raised.value)
+
+
+@pytest.mark.parametrize('config_dir, argv', [
+    (None, ['/usr/sbin/postconf', '-x', '-h', 'virtual_alias_maps']),
+    ('/etc/postfix-out', ['/usr/sbin/postconf', '-c', '/etc/postfix-out', '-x', '-h', 'virtual_alias_maps']),
+])
+def test_parameter_argv_expands_references(config_dir, argv):
+    assert pm.parameter_argv('/usr/sbin/postconf', 'virtual_alias_maps', config_dir) == argv
+
+
+@pytest.mark.parametrize('stdout, tables', [
+    ('mysql:/etc/postfix/a.cf, mysql:/etc/postfix/b.cf\n', ['mysql:/etc/postfix/a.cf', 'mysql:/etc/postfix/b.cf']),
+    ('mysql:/etc/postfix/a.cf mysql:/etc/postfix/b.cf,,proxy:mysql:/etc/postfix/c.cf\n',
+     ['mysql:/etc/postfix/a.cf', 'mysql:/etc/postfix/b.cf', 'proxy:mysql:/etc/postfix/c.cf']),
+    ('unionmap:{mysql:/etc/postfix/a.cf, mysql:/etc/postfix/b.cf}, inline:{ a@x=b@x, c@x=d@x }\n',
+     ['unionmap:{mysql:/etc/postfix/a.cf, mysql:/etc/postfix/b.cf}', 'inline:{ a@x=b@x, c@x=d@x }']),
+], ids=['commas', 'blanks-and-empty-items', 'groups-whole'])
+def test_parameter_tables_split_like_postfix(stdout, tables):
+    assert pm.parameter_tables('virtual_alias_maps', 0, stdout, '') == tables
+
+
 # ---------------------------------------------------------------- refused input
 
 @pytest.mark.parametrize('keys', [[''], ['a\nb'], ['ok', 'a\rb'], ['a\tb'], ['a\0b'], ['a@x', ' b@x'], ['a@x ']])

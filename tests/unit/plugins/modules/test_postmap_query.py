@@ -7,10 +7,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 
 import pytest
 
+from ansible.module_utils import basic
+
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import C_LOCALE_ENV
 from ansible_collections.mailfleet.postfix_mysql.plugins.modules import postmap_query
+from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.fake_postconf import KNOWN, FakePostconf
 from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.fake_postmap import FakePostfix
 from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.module_harness import run_main
 
@@ -202,11 +207,174 @@ def test_refused(run_module, files, args, words):
 
 
 @pytest.mark.parametrize('args, words', [
-    ({'keys': ['a@x']}, 'one of the following is required: table, tables'),
-    ({'table': 'hash:/a', 'tables': ['hash:/b'], 'keys': ['a@x']}, 'mutually exclusive'),
+    ({'keys': ['a@x']}, 'one of the following is required: table, tables, parameter'),
+    ({'table': 'hash:/a', 'tables': ['hash:/b'], 'keys': ['a@x']}, 'mutually exclusive: table|tables|parameter'),
+    ({'table': 'hash:/a', 'parameter': 'virtual_alias_maps', 'keys': ['a@x']},
+     'mutually exclusive: table|tables|parameter'),
+    ({'tables': ['hash:/a'], 'parameter': 'virtual_alias_maps', 'keys': ['a@x']},
+     'mutually exclusive: table|tables|parameter'),
     ({'table': 'hash:/a'}, 'one of the following is required: keys, expect'),
 ])
 def test_argument_errors(run_module, args, words):
     kind, result, module, fake = run_module(args, FakePostfix())
     assert kind == 'fail'
     assert words in result['msg']
+    assert fake.jobs == []
+
+
+# ---------------------------------------------------------------- parameter: the host's main.cf
+
+POSTCONF = '/usr/sbin/postconf'
+# What postconf prints on every display run of a real mail server about OTHER keys,
+# values included: none of it may reach the result.
+POSTCONF_NOISE = ('postconf: warning: mysql:/etc/postfix/mysql-old.cf: unused parameter: passwrd=%s\n'
+                  'postconf: warning: /etc/postfix/main.cf: unused parameter: my_note=hello\n' % PASSWORD)
+
+
+class LiveMainCf(FakePostconf):
+    """The shared fake postconf, also answering ``postconf [-c DIR] [-x] -h NAME`` like the
+    real one (postconf_main.c): the value raw with -h alone, $name references expanded
+    with -x, the default (here "") when main.cf does not set it, and for a name it does
+    not know a warning and exit status 0. Display runs also print POSTCONF_NOISE.
+    ``answer`` replaces every answer (rc, stdout, stderr)."""
+
+    REFERENCE = re.compile(r'\$(?:\{(\w+)\}|\((\w+)\)|(\w+))')
+
+    def __init__(self, main_cf=None, answer=None):
+        super(LiveMainCf, self).__init__(main_cf)
+        self.answer = answer
+
+    def expand(self, value, depth=0):
+        assert depth < 10
+        return self.REFERENCE.sub(
+            lambda m: self.expand(self.main_cf.get(m.group(1) or m.group(2) or m.group(3), ''), depth + 1), value)
+
+    def __call__(self, argv):
+        args = list(argv[1:])
+        if args[:1] == ['-c']:
+            args = args[2:]
+        if args[:-1] not in (['-h'], ['-x', '-h']) or args == ['-h', 'mail_version']:
+            return super(LiveMainCf, self).__call__(argv)
+        self.calls.append(list(argv))
+        if self.answer is not None:
+            return self.answer
+        name = args[-1]
+        if name not in self.main_cf and name not in KNOWN:
+            return 0, '', POSTCONF_NOISE + 'postconf: warning: %s: unknown parameter\n' % name
+        value = self.main_cf.get(name, '')
+        if '-x' in args:
+            value = self.expand(value)
+        return 0, ' '.join(value.split()) + '\n', POSTCONF_NOISE
+
+
+@pytest.fixture
+def run_parameter(monkeypatch, run_module):
+    """run_module with postconf faked too; returns (kind, result, module, fake postmap).
+    Every postconf call must ask for the C locale."""
+
+    def run(args, postconf, fake):
+        def run_command(self, argv, **kwargs):
+            assert kwargs.get('environ_update') == C_LOCALE_ENV, argv
+            return postconf(argv)
+
+        monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
+        return run_module(args, fake)
+
+    return run
+
+
+def test_parameter_asks_the_tables_of_the_hosts_main_cf(run_parameter, files):
+    postconf = LiveMainCf({'virtual_alias_maps': '%s,\n    %s' % (files['aliases'], files['email2email'])})
+    fake = FakePostfix({files['aliases']: ALIASES, files['email2email']: IDENTITY})
+    kind, result, module, fake = run_parameter(
+        {'parameter': 'virtual_alias_maps', 'expect': {'postmaster@example.org': 'john@example.org',
+                                                       'jane@example.org': 'jane@example.org'}},
+        postconf, fake)
+    assert kind == 'exit', result
+    assert postconf.calls == [[POSTCONF, '-x', '-h', 'virtual_alias_maps']]
+    assert result['tables'] == [files['aliases'], files['email2email']]
+    assert result['answered_by'] == {'postmaster@example.org': files['aliases'], 'jane@example.org': files['email2email']}
+    assert [argv for argv, data in fake.jobs] == [[POSTMAP, '-q', '-', files['aliases']],
+                                                  [POSTMAP, '-q', '-', files['email2email']]]
+    assert PASSWORD in module.no_log_values
+    assert PASSWORD not in json.dumps(result)
+
+
+def test_parameter_uses_the_config_dir_for_postconf_and_postmap(run_parameter, files):
+    postconf = LiveMainCf({'virtual_alias_maps': files['aliases']})
+    kind, result, module, fake = run_parameter(
+        {'parameter': 'virtual_alias_maps', 'keys': ['postmaster@example.org'], 'config_dir': '/etc/postfix-out'},
+        postconf, FakePostfix({files['aliases']: ALIASES}))
+    assert kind == 'exit', result
+    assert postconf.calls == [[POSTCONF, '-c', '/etc/postfix-out', '-x', '-h', 'virtual_alias_maps']]
+    assert fake.jobs == [([POSTMAP, '-c', '/etc/postfix-out', '-q', '-', files['aliases']], 'postmaster@example.org\n')]
+
+
+def test_parameter_keeps_a_unionmap_whole(run_parameter, files):
+    # postconf prints the value with runs of blanks collapsed; the group stays one table.
+    union = 'unionmap:{ %s, %s }' % (files['aliases'], files['email2email'])
+    postconf = LiveMainCf({'virtual_alias_maps': 'unionmap:{ %s,\n  %s } hash:/etc/postfix/virtual'
+                                                 % (files['aliases'], files['email2email'])})
+    fake = FakePostfix({union: {'john@example.org': 'john@example.org,other@example.net'},
+                        'hash:/etc/postfix/virtual': {'x@example.org': 'y@example.org'}})
+    kind, result, module, fake = run_parameter(
+        {'parameter': 'virtual_alias_maps', 'keys': ['john@example.org', 'x@example.org']}, postconf, fake)
+    assert kind == 'exit', result
+    assert result['tables'] == [union, 'hash:/etc/postfix/virtual']
+    assert [argv[-1] for argv, data in fake.jobs] == result['tables']
+    assert result['answered_by'] == {'john@example.org': union, 'x@example.org': 'hash:/etc/postfix/virtual'}
+    # The client files inside the unionmap were read: their password is hidden too.
+    assert PASSWORD in module.no_log_values
+
+
+def test_parameter_references_are_expanded(run_parameter, files):
+    """virtual_mailbox_domains = $virtual_mailbox_maps: postconf -h alone would print the
+    reference itself; the module asks with -x and gets the tables."""
+    main_cf = {'virtual_mailbox_domains': '$virtual_mailbox_maps, ${extra_domains}',
+               'virtual_mailbox_maps': files['aliases'], 'extra_domains': 'hash:/etc/postfix/domains'}
+    postconf = LiveMainCf(main_cf)
+    assert postconf([POSTCONF, '-h', 'virtual_mailbox_domains'])[1] == '$virtual_mailbox_maps, ${extra_domains}\n'
+    postconf.calls = []
+    kind, result, module, fake = run_parameter(
+        {'parameter': 'virtual_mailbox_domains', 'expect': {'example.org': '1'}},
+        postconf, FakePostfix({files['aliases']: {'example.org': '1'}}))
+    assert kind == 'exit', result
+    assert postconf.calls == [[POSTCONF, '-x', '-h', 'virtual_mailbox_domains']]
+    assert result['tables'] == [files['aliases'], 'hash:/etc/postfix/domains']
+
+
+@pytest.mark.parametrize('main_cf, answer, error_kind, words', [
+    ({}, None, 'unknown_parameter',
+     'virtual_alias_mapz is not a parameter the Postfix of this host knows (postconf: "virtual_alias_mapz: '
+     'unknown parameter")'),
+    ({'virtual_alias_mapz': ''}, None, 'empty_parameter',
+     'virtual_alias_mapz is empty on this host (/etc/postfix/main.cf, $name references expanded): '
+     'it lists no table to ask'),
+    ({'virtual_alias_mapz': '$never_set'}, None, 'empty_parameter', 'is empty on this host'),
+    ({'virtual_alias_mapz': 'example.org, hash:/etc/postfix/virtual'}, None, 'not_a_table',
+     'virtual_alias_mapz on this host is example.org, hash:/etc/postfix/virtual: example.org is not a table '
+     '(type:name) that postmap can ask'),
+    (None, (1, '', 'postconf: fatal: open /etc/postfix/main.cf: No such file or directory\n'), 'postconf',
+     'postconf cannot read virtual_alias_mapz from /etc/postfix/main.cf (exit status 1)\nPostfix said:\n'
+     '  fatal: open /etc/postfix/main.cf: No such file or directory'),
+], ids=['unknown', 'empty', 'empty-reference', 'not-a-table', 'postconf-fails'])
+def test_parameter_that_gives_no_tables_fails_clearly(run_parameter, main_cf, answer, error_kind, words):
+    postconf = LiveMainCf(main_cf, answer=answer)
+    kind, result, module, fake = run_parameter(
+        {'parameter': 'virtual_alias_mapz', 'keys': ['a@example.org']}, postconf, FakePostfix())
+    assert kind == 'fail'
+    assert result['error_kind'] == error_kind
+    assert words in result['msg']
+    assert result['tables'] == []
+    assert fake.jobs == []
+    assert PASSWORD not in json.dumps(result)
+
+
+@pytest.mark.parametrize('name', ['virtual_alias_maps=hash:/x', '-e', 'virtual alias maps', ''])
+def test_parameter_name_is_refused_before_postconf_runs(run_parameter, name):
+    postconf = LiveMainCf()
+    kind, result, module, fake = run_parameter({'parameter': name, 'keys': ['a@x']}, postconf, FakePostfix())
+    assert kind == 'fail'
+    assert result['error_kind'] == 'refused'
+    assert result['msg'].startswith('refused parameter: invalid Postfix parameter name')
+    assert postconf.calls == [] and fake.jobs == []
