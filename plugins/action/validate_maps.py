@@ -29,6 +29,7 @@ ARGUMENT_SPEC = dict(
     union_parameters=dict(type='list', elements='str', default=[]),
     sender_login_maps=dict(type='list', elements='str', default=[]),
     settings=dict(type='dict', default={}),
+    checks=dict(type='list', elements='dict', default=[]),
     labels=dict(type='dict', default={}),
     mail_version=dict(type='str'),
     chrooted_map_readers=dict(type='list', elements='str', default=[]),
@@ -58,7 +59,8 @@ class ActionModule(ActionBase):
         if not problems:
             try:
                 check_all(maps, args['hosts'], args['user'], args['password'] or '', args['dbname'], args['options'],
-                          args['union_parameters'], args['sender_login_maps'], args['settings'], labels)
+                          args['union_parameters'], args['sender_login_maps'], args['settings'], labels,
+                          args['checks'])
                 if args['mail_version']:
                     check_for_host(maps, args['hosts'], args['options'], args['proxy'], args['mail_version'],
                                    args['chrooted_map_readers'], labels)

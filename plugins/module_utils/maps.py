@@ -73,6 +73,7 @@ DEFAULT_LABELS = dict(
     union_parameters='union_parameters',
     sender_login_maps='sender_login_maps',
     settings='settings',
+    checks='checks',
 )
 
 
@@ -333,8 +334,21 @@ def check_main_cf(maps, union_parameters, sender_login_maps, settings, labels=No
     return problems
 
 
+def check_checks(checks, maps, labels=None):
+    """Problems of lookups that name a map (postmap_query checks): it must be a present map."""
+    labels = labels_for(labels)
+    names = set(entry.get('name') for entry in present_maps(maps))
+    problems = []
+    for index, check in enumerate(checks or []):
+        name = check.get('map') if isinstance(check, dict) else None
+        if name is not None and name not in names:
+            problems.append('%s[%d]: map %r is not a present map (retired, or not defined), so it has no client file '
+                            'to ask; ask its parameter instead, or drop the check' % (labels['checks'], index, name))
+    return problems
+
+
 def check_all(maps, hosts, user, password, dbname, options, union_parameters=(), sender_login_maps=(),
-              settings=None, labels=None):
+              settings=None, labels=None, checks=()):
     """Every rule that needs no host: raises MapsError listing all problems found."""
     problems = check_maps(maps, labels)
     if present_maps(maps):
@@ -344,6 +358,7 @@ def check_all(maps, hosts, user, password, dbname, options, union_parameters=(),
         problems.extend(check_options(options or {}, labels_for(labels)['options']))
     if not problems:
         problems.extend(check_main_cf(maps, union_parameters, sender_login_maps, settings, labels))
+        problems.extend(check_checks(checks, maps, labels))
     if problems:
         raise MapsError(problems)
 

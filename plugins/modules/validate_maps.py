@@ -80,6 +80,14 @@ options:
     description: Further main.cf settings, name to value.
     type: dict
     default: {}
+  checks:
+    description:
+      - Lookups to be made after the maps are applied, as for
+        O(mailfleet.postfix_mysql.postmap_query#module:expect) with a C(map) or C(parameter) each
+        (the role's C(mailfleet_postfix_checks)). A C(map) must name a present map.
+    type: list
+    elements: dict
+    default: []
   labels:
     description:
       - "The name each input has for the user, used in messages, for example

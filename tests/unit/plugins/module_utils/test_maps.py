@@ -81,6 +81,10 @@ REFUSED = [
      "settings sets virtual_alias_maps, which the maps set"),
     ('settings-bad-name', dict(settings={'bad name': 'x'}), "settings: invalid Postfix parameter name"),
     ('settings-newline', dict(settings={'relayhost': 'a\nb'}), "settings: relayhost: a main.cf value cannot contain"),
+    ('check-of-a-retired-map', dict(checks=[{'parameter': 'virtual_alias_maps', 'expect': {}},
+                                            {'map': 'email2email', 'expect': {}}], **with_map(3, state='absent')),
+     "checks[1]: map 'email2email' is not a present map (retired, or not defined)"),
+    ('check-of-an-unknown-map', dict(checks=[{'map': 'aliases', 'expect': {}}]), "checks[0]: map 'aliases' is not"),
 ]
 
 
