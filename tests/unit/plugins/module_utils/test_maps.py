@@ -101,8 +101,9 @@ def test_every_rule_refuses_with_the_variable_and_the_problem(change, fragment):
 def test_messages_name_the_users_variables():
     labels = dict(maps='mailfleet_postfix_maps', hosts='mailfleet_postfix_db_hosts',
                   password='mailfleet_postfix_db_password')
-    args = dict(VALID, password='', hosts=[], labels=labels)
+    args = dict(VALID)
     args.update(with_map(2, query=''))
+    args.update(password='', hosts=[], labels=labels)
     with pytest.raises(m.MapsError) as info:
         m.check_all(**args)
     assert info.value.problems == [
