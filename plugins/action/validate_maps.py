@@ -15,20 +15,13 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps impor
     check_all,
     check_for_host,
     merge_maps,
+    shared_argument_spec,
 )
 
-ARGUMENT_SPEC = dict(
+ARGUMENT_SPEC = shared_argument_spec()
+ARGUMENT_SPEC.update(
     default_maps=dict(type='list', elements='dict', default=[]),
     maps=dict(type='list', elements='dict', default=[]),
-    hosts=dict(type='list', elements='str', default=[]),
-    user=dict(type='str', default='mailuser'),
-    password=dict(type='str', no_log=True),
-    dbname=dict(type='str', default='mailserver'),
-    options=dict(type='dict', default={}),
-    proxy=dict(type='bool', default=False),
-    union_parameters=dict(type='list', elements='str', default=[]),
-    sender_login_maps=dict(type='list', elements='str', default=[]),
-    settings=dict(type='dict', default={}),
     checks=dict(type='list', elements='dict', default=[]),
     labels=dict(type='dict', default={}),
     mail_version=dict(type='str'),

@@ -77,6 +77,22 @@ DEFAULT_LABELS = dict(
 )
 
 
+def shared_argument_spec():
+    """The argument spec of the inputs that mysql_maps and validate_maps share (their docs
+    are the doc fragment mailfleet.postfix_mysql.maps)."""
+    return dict(
+        hosts=dict(type='list', elements='str', default=[]),
+        user=dict(type='str', default='mailuser'),
+        password=dict(type='str', no_log=True),
+        dbname=dict(type='str', default='mailserver'),
+        options=dict(type='dict', default={}),
+        proxy=dict(type='bool', default=False),
+        union_parameters=dict(type='list', elements='str', default=[]),
+        sender_login_maps=dict(type='list', elements='str', default=[]),
+        settings=dict(type='dict', default={}),
+    )
+
+
 class MapsError(Exception):
     """Bad input. ``problems`` lists every problem found; none holds a password."""
 

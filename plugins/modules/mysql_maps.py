@@ -75,66 +75,6 @@ options:
             file that only other settings use.
           - For a retired map, the parameter it was taken out of.
         type: str
-  hosts:
-    description:
-      - The database hosts, written to C(hosts). Postfix tries them in random order and fails
-        over between them. C(127.0.0.1) is TCP, C(localhost) the UNIX socket (see mysql_table(5));
-        the port goes here too (C(inet:db1:3307)).
-      - A UNIX socket is refused while chrooted Postfix services read the maps directly (they cannot
-        see it), unless O(proxy=true).
-      - Required when a map is present.
-    type: list
-    elements: str
-    default: []
-  user:
-    description: The database account Postfix logs in with.
-    type: str
-    default: mailuser
-  password:
-    description:
-      - The password of O(user). One line without leading or trailing blanks. Required when a map
-        is present.
-    type: str
-  dbname:
-    description: The database name.
-    type: str
-    default: mailserver
-  options:
-    description:
-      - mysql_table(5) options for every map, for example C(tls_verify_cert) or
-        C(expansion_limit). Booleans are written as C(yes) and C(no).
-      - Options the host's Postfix release does not know (C(charset), C(idle_interval),
-        C(retry_interval) before 3.9, C(require_result_set) before 3.2) are refused, not written.
-      - C(user), C(password), C(hosts), C(dbname) and C(query) come from their own options
-        and are refused here.
-    type: dict
-    default: {}
-  proxy:
-    description:
-      - Point main.cf at C(proxy:mysql:...) tables, read through Postfix's proxymap service, which
-        is not chrooted and shares connections between daemons.
-    type: bool
-    default: false
-  union_parameters:
-    description:
-      - Parameters whose maps are merged with C(unionmap:{...}) (every map's answer, joined)
-        instead of asked in order.
-    type: list
-    elements: str
-    default: []
-  sender_login_maps:
-    description:
-      - Names of present maps to set as C(smtpd_sender_login_maps), in order. Empty leaves that
-        parameter alone.
-    type: list
-    elements: str
-    default: []
-  settings:
-    description:
-      - Further main.cf settings applied in the same C(postconf) call, name to value (a list is
-        comma-joined). A parameter the maps set is refused here.
-    type: dict
-    default: {}
   config_dir:
     description:
       - The Postfix configuration directory. The files go there, and C(postconf) and C(postmap)
@@ -173,6 +113,7 @@ options:
     type: int
     default: 60
 extends_documentation_fragment:
+  - mailfleet.postfix_mysql.maps
   - ansible.builtin.action_common_attributes
   - ansible.builtin.files
 attributes:
@@ -340,6 +281,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps impor
     client_file_path,
     main_cf_settings,
     references,
+    shared_argument_spec,
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
     PostconfRunner,
@@ -423,33 +365,26 @@ def still_named(postconf, retired, managed_names):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            maps=dict(type='list', elements='dict', required=True, options=dict(
-                name=dict(type='str', required=True),
-                state=dict(type='str', default='present', choices=['present', 'absent']),
-                query=dict(type='str'),
-                options=dict(type='dict', default={}),
-                parameter=dict(type='str'),
-            ), required_if=[('state', 'present', ('query',))]),
-            hosts=dict(type='list', elements='str', default=[]),
-            user=dict(type='str', default='mailuser'),
-            password=dict(type='str', no_log=True),
-            dbname=dict(type='str', default='mailserver'),
+    argument_spec = shared_argument_spec()
+    argument_spec.update(
+        maps=dict(type='list', elements='dict', required=True, options=dict(
+            name=dict(type='str', required=True),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            query=dict(type='str'),
             options=dict(type='dict', default={}),
-            proxy=dict(type='bool', default=False),
-            union_parameters=dict(type='list', elements='str', default=[]),
-            sender_login_maps=dict(type='list', elements='str', default=[]),
-            settings=dict(type='dict', default={}),
-            config_dir=dict(type='path', default='/etc/postfix'),
-            owner=dict(type='str', default='root'),
-            group=dict(type='str', default='postfix'),
-            mode=dict(type='raw', default='0640'),
-            validate=dict(type='bool', default=True),
-            # A lookup key, not a secret: the name only looks like one.
-            validate_key=dict(type='str', default='probe@mailfleet.invalid', no_log=False),
-            timeout=dict(type='int', default=60),
-        ),
+            parameter=dict(type='str'),
+        ), required_if=[('state', 'present', ('query',))]),
+        config_dir=dict(type='path', default='/etc/postfix'),
+        owner=dict(type='str', default='root'),
+        group=dict(type='str', default='postfix'),
+        mode=dict(type='raw', default='0640'),
+        validate=dict(type='bool', default=True),
+        # A lookup key, not a secret: the name only looks like one.
+        validate_key=dict(type='str', default='probe@mailfleet.invalid', no_log=False),
+        timeout=dict(type='int', default=60),
+    )
+    module = AnsibleModule(
+        argument_spec=argument_spec,
         add_file_common_args=True,
         supports_check_mode=True,
     )

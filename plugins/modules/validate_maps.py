@@ -42,44 +42,6 @@ options:
     type: list
     elements: dict
     default: []
-  hosts:
-    description: The database hosts, as for O(mailfleet.postfix_mysql.mysql_maps#module:hosts).
-    type: list
-    elements: str
-    default: []
-  user:
-    description: The database account.
-    type: str
-    default: mailuser
-  password:
-    description: Its password; required when a map is present. Never shown.
-    type: str
-  dbname:
-    description: The database name.
-    type: str
-    default: mailserver
-  options:
-    description: mysql_table(5) options for every map.
-    type: dict
-    default: {}
-  proxy:
-    description: Whether the maps will be read through C(proxy:).
-    type: bool
-    default: false
-  union_parameters:
-    description: Parameters whose maps are merged with C(unionmap:{...}).
-    type: list
-    elements: str
-    default: []
-  sender_login_maps:
-    description: Names of maps for C(smtpd_sender_login_maps).
-    type: list
-    elements: str
-    default: []
-  settings:
-    description: Further main.cf settings, name to value.
-    type: dict
-    default: {}
   checks:
     description:
       - Lookups to be made after the maps are applied, as for
@@ -109,6 +71,7 @@ options:
     elements: str
     default: []
 extends_documentation_fragment:
+  - mailfleet.postfix_mysql.maps
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:

@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailfleet.postfix_mysql contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    # The inputs that the mysql_maps module and the validate_maps action share, checked by
+    # the same code (module_utils/maps.py, shared_argument_spec() and check_all()).
+    DOCUMENTATION = r'''
+options:
+  hosts:
+    description:
+      - The database hosts, written to C(hosts). Postfix tries them in random order and fails
+        over between them. C(127.0.0.1) is TCP, C(localhost) the UNIX socket (see mysql_table(5));
+        the port goes here too (C(inet:db1:3307)).
+      - A UNIX socket is refused while chrooted Postfix services read the maps directly (they cannot
+        see it), unless O(proxy=true).
+      - Required when a map is present.
+    type: list
+    elements: str
+    default: []
+  user:
+    description: The database account Postfix logs in with.
+    type: str
+    default: mailuser
+  password:
+    description:
+      - The password of O(user). One line without leading or trailing blanks. Required when a map
+        is present.
+    type: str
+  dbname:
+    description: The database name.
+    type: str
+    default: mailserver
+  options:
+    description:
+      - mysql_table(5) options for every map, for example C(tls_verify_cert) or
+        C(expansion_limit). Booleans are written as C(yes) and C(no).
+      - Options the host's Postfix release does not know (C(charset), C(idle_interval),
+        C(retry_interval) before 3.9, C(require_result_set) before 3.2) are refused, not written.
+      - C(user), C(password), C(hosts), C(dbname) and C(query) come from their own options
+        and are refused here.
+    type: dict
+    default: {}
+  proxy:
+    description:
+      - Point main.cf at C(proxy:mysql:...) tables, read through Postfix's proxymap service, which
+        is not chrooted and shares connections between daemons.
+    type: bool
+    default: false
+  union_parameters:
+    description:
+      - Parameters whose maps are merged with C(unionmap:{...}) (every map's answer, joined)
+        instead of asked in order.
+    type: list
+    elements: str
+    default: []
+  sender_login_maps:
+    description:
+      - Names of present maps to set as C(smtpd_sender_login_maps), in order. Empty leaves that
+        parameter alone.
+    type: list
+    elements: str
+    default: []
+  settings:
+    description:
+      - Further main.cf settings applied in the same C(postconf) call, name to value (a list is
+        comma-joined). A parameter the maps set is refused here.
+    type: dict
+    default: {}
+'''
