@@ -11,12 +11,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import grp
-import hashlib
-import os
-import pwd
-import stat
-
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import C_LOCALE_ENV
 
 
@@ -48,29 +42,3 @@ def unit_state(module, unit):
     rc_active, _out, _err = module.run_command([systemctl, 'is-active', '--quiet', unit], environ_update=C_LOCALE_ENV)
     _rc, enabled, _err = module.run_command([systemctl, 'is-enabled', unit], environ_update=C_LOCALE_ENV)
     return dict(active=rc_active == 0, enabled=enabled.strip() == 'enabled')
-
-
-def file_state(path):
-    """exists, and for a regular file its sha1 checksum (as the stat module gives it), owner,
-    group and mode ('0644'); a path that is something else reports exists and type only."""
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return dict(exists=False, regular=False, checksum=None, owner=None, group=None, mode=None)
-    state = dict(exists=True, regular=stat.S_ISREG(info.st_mode), checksum=None,
-                 mode='%04o' % stat.S_IMODE(info.st_mode))
-    try:
-        state['owner'] = pwd.getpwuid(info.st_uid).pw_name
-    except KeyError:
-        state['owner'] = str(info.st_uid)
-    try:
-        state['group'] = grp.getgrgid(info.st_gid).gr_name
-    except KeyError:
-        state['group'] = str(info.st_gid)
-    if state['regular']:
-        digest = hashlib.sha1()
-        with open(path, 'rb') as handle:
-            for block in iter(lambda: handle.read(65536), b''):
-                digest.update(block)
-        state['checksum'] = digest.hexdigest()
-    return state

@@ -21,7 +21,13 @@ description:
   - Creates the database itself when it is missing (utf8mb4), and keeps the read-only account that Postfix
     logs in with (O(reader)) for all its hosts in the same call, so that a database host with nothing to
     change costs one module run.
-  - The users' password hashes and the reader's password are never returned or shown in a diff.
+  - Checks all its input before it connects, by the rules given with each option, and fails with every
+    problem listed when there is any, each naming the option and the item (such as C(users[2].email));
+    nothing is then read or changed. Values longer than the columns of the tables are refused rather than
+    cut short. The same checks run on the controller as M(mailfleet.postfix_mysql.validate_mail_data), the
+    first task of the P(mailfleet.postfix_mysql.mailfleet_database#role) role.
+  - The users' password hashes and the reader's password are never returned, shown in a diff or quoted in a
+    message, so the task needs no C(no_log) to keep them hidden.
 author:
   - mailfleet maintainers (@mailfleet)
 extends_documentation_fragment:
@@ -50,7 +56,9 @@ options:
     type: dict
     suboptions:
       user:
-        description: The account name.
+        description:
+          - The account name. Not empty, at most 80 characters (MariaDB's limit), without leading or
+            trailing blanks or control characters.
         type: str
         default: mailuser
       password:
@@ -58,10 +66,15 @@ options:
           - Its password. Compared with the stored C(mysql_native_password) hash (the default of Debian's
             MariaDB) and only changed when it differs; for accounts with another authentication plugin
             it is set when the account is created, and a warning says it was not compared.
+          - At least 2 characters, without leading or trailing blanks and without line breaks or other
+            control characters. Postfix's client files (mysql_table(5)) strip such blanks and cannot hold
+            a line break, so such a password would never work there.
         type: str
         required: true
       hosts:
-        description: The hosts (addresses) the account may connect from, that is the mail hosts.
+        description:
+          - The hosts (addresses) the account may connect from, that is the mail hosts. At least one, each
+            without blanks.
         type: list
         elements: str
         required: true
@@ -84,32 +97,52 @@ options:
     default: []
     suboptions:
       name:
-        description: The domain name, for example V(example.org).
+        description:
+          - The domain name, for example V(example.org). Compared and stored in lower case.
+          - A valid DNS name; internationalised names in either form (V(münchen.de) or V(xn--mnchen-3ya.de)),
+            checked through their IDNA form. Labels of letters, digits and C(-), 1 to 63 characters, not
+            starting or ending with C(-); no blanks, no empty label (no leading, trailing or double dot); at
+            most 253 characters in all, and at most 50 as written (the size of C(virtual_domains.name)).
+          - Each domain is listed once.
         type: str
         required: true
       state:
         description:
           - V(absent) removes the domain and, through the foreign keys, all its users and aliases.
+          - A user or alias with O(users[].state=present) in a domain listed as V(absent) is refused.
         type: str
         choices: [present, absent]
         default: present
   users:
-    description: Mailbox users (rows of C(virtual_users)). The domain is the part after C(@), and must exist or be listed in O(domains).
+    description:
+      - Mailbox users (rows of C(virtual_users)). The domain is the part after C(@), and must exist or be listed
+        in O(domains).
+      - Each address is listed once (compared in lower case).
     type: list
     elements: dict
     default: []
     suboptions:
       email:
-        description: The full address, for example V(john@example.org).
+        description:
+          - The full address, for example V(john@example.org), at most 100 characters.
+          - Exactly one C(@). The local part before it is not empty, at most 64 bytes, and has no blanks,
+            control characters, leading, trailing or double dots, nor any of C("(),:;<>[\]) (which an address
+            may only hold in quotes). The domain after it follows the rules of O(domains[].name).
         type: str
         required: true
       password_hash:
         description:
           - The already hashed password as Dovecot reads it, for example the output of C(doveadm pw -s BLF-CRYPT).
-          - Required when O(users[].state=present).
+          - Required when O(users[].state=present), and at most 150 characters.
+          - Either C({SCHEME}...) with a scheme of letters, digits, C(-), C(_) or C(.) and something after it (for
+            example C({BLF-CRYPT}$2y$05$...), C({SHA512-CRYPT}$6$...) or C({ARGON2ID}...)), or a bare crypt
+            string that starts with C($1$), C($5$), C($6$), C($2a$), C($2b$), C($2y$), C($argon2id$) or C($y$).
+            Anything else, such as a plain text password, is refused.
+          - To store a plain text password on purpose, write it in Dovecot's own scheme, V({PLAIN}secret).
+          - Messages name the user by its address, never by this value.
         type: str
       quota:
-        description: Quota in bytes, V(0) for none.
+        description: Quota in bytes, V(0) for none; not negative.
         type: int
         default: 0
       state:
@@ -121,16 +154,26 @@ options:
     description:
       - Aliases (rows of C(virtual_aliases)); one row a source and destination pair.
       - A catch-all alias has the source V(@example.org).
+      - Each pair is listed once (compared in lower case). An alias with several destinations is one entry per
+        destination.
     type: list
     elements: dict
     default: []
     suboptions:
       source:
-        description: The address (or V(@domain) for a catch-all) that mail is sent to.
+        description:
+          - The address (or V(@domain) for a catch-all) that mail is sent to; the same rules as O(users[].email),
+            except that the local part may be empty for a catch-all.
         type: str
         required: true
       destination:
-        description: The address the mail goes to instead.
+        description:
+          - The address the mail goes to instead. One full address C(local@domain), by the rules of
+            O(users[].email). Postfix reads the column as the lookup result, where a comma or a blank would
+            separate several addresses, so lists are refused.
+          - A bare local name is refused too. The C(@otherdomain) form of virtual(5) is only taken for a catch-all
+            source (V(@example.com) to V(@example.net): a domain alias, which Postfix rewrites to the same user in
+            the other domain).
         type: str
         required: true
       state:
@@ -184,6 +227,15 @@ changes:
   type: list
   elements: str
   sample: ["add domain example.org", "add user john@example.org (quota 0)", "add alias jack@example.org -> john@example.org"]
+problems:
+  description:
+    - Every problem found in the data (or, after connecting, a user's or an alias's domain that is neither in the
+      database nor in O(domains)), one line each, when the module refuses its input and changes nothing.
+    - Never holds a password or a password hash.
+  returned: failure
+  type: list
+  elements: str
+  sample: ["users[2].email: 'john' has no '@'"]
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -196,35 +248,43 @@ from ansible_collections.community.mysql.plugins.module_utils.mysql import (
     mysql_driver_fail_msg,
 )
 
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_data import (
+    ADDRESS_LENGTH,
+    DOMAIN_LENGTH,
+    PASSWORD_HASH_LENGTH,
+    argument_spec as mail_data_argument_spec,
+    problems as mail_data_problems,
+)
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_reader import ReaderPlan, quote_identifier
 
 # The ISPmail layout. Dovecot and the Postfix client files of this collection read these
-# names; they are created as they are and never altered afterwards.
+# names; they are created as they are and never altered afterwards. Their column sizes
+# are those mail_data checks the values against.
 TABLES = (
     ('virtual_domains', '''CREATE TABLE IF NOT EXISTS `virtual_domains` (
   `id` int(11) NOT NULL AUTO_INCREMENT,
-  `name` varchar(50) NOT NULL,
+  `name` varchar(%d) NOT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `name` (`name`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4'''),
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4''' % DOMAIN_LENGTH),
     ('virtual_users', '''CREATE TABLE IF NOT EXISTS `virtual_users` (
   `id` int(11) NOT NULL AUTO_INCREMENT,
   `domain_id` int(11) NOT NULL,
-  `email` varchar(100) NOT NULL,
-  `password` varchar(150) NOT NULL,
+  `email` varchar(%d) NOT NULL,
+  `password` varchar(%d) NOT NULL,
   `quota` bigint(11) NOT NULL DEFAULT 0,
   PRIMARY KEY (`id`),
   UNIQUE KEY `email` (`email`),
   FOREIGN KEY (`domain_id`) REFERENCES `virtual_domains` (`id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4'''),
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4''' % (ADDRESS_LENGTH, PASSWORD_HASH_LENGTH)),
     ('virtual_aliases', '''CREATE TABLE IF NOT EXISTS `virtual_aliases` (
   `id` int(11) NOT NULL AUTO_INCREMENT,
   `domain_id` int(11) NOT NULL,
-  `source` varchar(100) NOT NULL,
-  `destination` varchar(100) NOT NULL,
+  `source` varchar(%d) NOT NULL,
+  `destination` varchar(%d) NOT NULL,
   PRIMARY KEY (`id`),
   FOREIGN KEY (`domain_id`) REFERENCES `virtual_domains` (`id`) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4'''),
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4''' % (ADDRESS_LENGTH, ADDRESS_LENGTH)),
 )
 
 
@@ -234,7 +294,11 @@ def domain_of(address):
 
 
 class ContentPlan(object):
-    """What must change to reach the declared content, computed before anything is written."""
+    """What must change to reach the declared content, computed before anything is written.
+
+    The declaration has passed mail_data's checks already; the plan adds the one rule that
+    needs the database: the domain of each user and alias exists or is declared.
+    """
 
     def __init__(self, domains, users, aliases):
         self.domains = domains        # name -> id
@@ -269,7 +333,7 @@ class ContentPlan(object):
 
         known_domains = (set(self.domains) | wanted_domains) - removed_domains
         problems = []
-        for user in users:
+        for index, user in enumerate(users):
             email = user['email'].strip().lower()
             if user['state'] == 'absent':
                 if email in self.users and domain_of(email) not in removed_domains:
@@ -278,10 +342,8 @@ class ContentPlan(object):
                              before='user %s (quota %s)' % (email, self.users[email][1]))
                 continue
             if domain_of(email) not in known_domains:
-                problems.append('user %s: domain %s is neither in the database nor in domains' % (email, domain_of(email)))
-                continue
-            if not user.get('password_hash'):
-                problems.append('user %s: password_hash is required when state is present' % email)
+                problems.append("users[%d].email: '%s': domain %s is neither in the database nor in domains"
+                                % (index, email, domain_of(email)))
                 continue
             wanted = (user['password_hash'], int(user['quota']))
             current = self.users.get(email)
@@ -303,7 +365,7 @@ class ContentPlan(object):
                          before='user %s (quota %d%s)' % (email, current[1], ', old password' if current[0] != wanted[0] else ''),
                          after='user %s (quota %d%s)' % (email, wanted[1], ', new password' if current[0] != wanted[0] else ''))
 
-        for alias in aliases:
+        for index, alias in enumerate(aliases):
             pair = (alias['source'].strip().lower(), alias['destination'].strip().lower())
             line = 'alias %s -> %s' % pair
             if alias['state'] == 'absent':
@@ -313,10 +375,10 @@ class ContentPlan(object):
                              before=line)
                 continue
             if domain_of(pair[0]) not in known_domains:
-                problems.append('alias %s: domain %s is neither in the database nor in domains' % (pair[0], domain_of(pair[0])))
+                problems.append("aliases[%d].source: '%s': domain %s is neither in the database nor in domains"
+                                % (index, pair[0], domain_of(pair[0])))
                 continue
             if pair not in self.aliases:
-                self.aliases.add(pair)  # the same pair listed twice is added once
                 self._do('add ' + line,
                          'INSERT INTO virtual_aliases (domain_id, source, destination) '
                          'SELECT id, %s, %s FROM virtual_domains WHERE name = %s',
@@ -366,37 +428,23 @@ def main():
     argument_spec.update(
         login_db=dict(type='str', default='mailserver'),
         schema=dict(type='str', default='present', choices=['present', 'ignore']),
-        domains=dict(type='list', elements='dict', default=[], options=dict(
-            name=dict(type='str', required=True),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-        )),
-        users=dict(type='list', elements='dict', default=[], options=dict(
-            email=dict(type='str', required=True),
-            password_hash=dict(type='str', no_log=True),
-            quota=dict(type='int', default=0),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-        )),
-        aliases=dict(type='list', elements='dict', default=[], options=dict(
-            source=dict(type='str', required=True),
-            destination=dict(type='str', required=True),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-        )),
-        reader=dict(type='dict', options=dict(
-            user=dict(type='str', default='mailuser'),
-            password=dict(type='str', required=True, no_log=True),
-            hosts=dict(type='list', elements='str', required=True),
-            revoke_other_hosts=dict(type='bool', default=True),
-        )),
     )
+    # domains, users, aliases and reader: the options the validate_mail_data action takes too.
+    argument_spec.update(mail_data_argument_spec())
+    argument_spec['reader']['options']['revoke_other_hosts'] = dict(type='bool', default=True)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if mysql_driver is None:
-        module.fail_json(msg=mysql_driver_fail_msg)
 
     params = module.params
     db = params['login_db']
     reader = params['reader']
-    if reader is not None and not reader['hosts']:
-        module.fail_json(msg='reader.hosts: give at least one host, or leave reader out')
+    # Bad data fails here, before the connection: nothing is read, nothing is changed.
+    problems = mail_data_problems(params['domains'], params['users'], params['aliases'], reader)
+    if problems:
+        module.fail_json(msg='Nothing was changed; %d problem%s in the mail data: %s'
+                         % (len(problems), '' if len(problems) == 1 else 's', '; '.join(problems)),
+                         problems=problems)
+    if mysql_driver is None:
+        module.fail_json(msg=mysql_driver_fail_msg)
     try:
         # Without a database: it may not exist yet.
         cursor, connection = mysql_connect(
@@ -428,7 +476,7 @@ def main():
             plan = ContentPlan(*read_content(cursor))
         problems = plan.plan(params['domains'], params['users'], params['aliases'])
         if problems:
-            module.fail_json(msg='Nothing was changed: ' + '; '.join(problems), **result)
+            module.fail_json(msg='Nothing was changed: ' + '; '.join(problems), problems=problems, **result)
 
         if reader is not None:
             reader_plan = plan_reader(cursor, db, reader)

@@ -13,9 +13,8 @@ module: system_info
 short_description: Which Debian packages are missing and whether systemd units run, in one call
 version_added: "0.1.0"
 description:
-  - Reports which of a list of Debian packages are not installed (C(dpkg-query)), for each
-    of a list of systemd units whether it runs and whether it starts at boot, and for each
-    of a list of files its SHA-1 checksum, owner, group and mode.
+  - Reports which of a list of Debian packages are not installed (C(dpkg-query)), and for each
+    of a list of systemd units whether it runs and whether it starts at boot.
   - Lets a role skip its package and service tasks on a host where nothing is missing, which
     costs one module run instead of one per task. Never changes anything.
   - For Postfix hosts, M(mailfleet.postfix_mysql.postfix_info) reports the same and more.
@@ -31,13 +30,6 @@ options:
     description: systemd units whose state to report.
     type: list
     elements: str
-    default: []
-  files:
-    description:
-      - Files whose checksum, owner, group and mode to report, so that a role can compare them
-        with what it would write and skip the task when they are equal.
-    type: list
-    elements: path
     default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -76,20 +68,11 @@ services:
   returned: always
   type: dict
   sample: {mariadb: {active: true, enabled: true}}
-files:
-  description:
-    - For each file of O(files), whether it C(exists), whether it is a C(regular) file, and then its
-      SHA-1 C(checksum) (the one M(ansible.builtin.stat) reports), C(owner), C(group) and C(mode).
-  returned: always
-  type: dict
-  sample:
-    /etc/mysql/mariadb.conf.d/60-mailfleet.cnf:
-      {exists: true, regular: true, checksum: 9ae645141a60e5eb50f4ee5b4343d11b00f9b3bb, owner: root, group: root, mode: "0644"}
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import file_state, missing_packages, unit_state
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import missing_packages, unit_state
 
 
 def main():
@@ -97,7 +80,6 @@ def main():
         argument_spec=dict(
             packages=dict(type='list', elements='str', default=[]),
             services=dict(type='list', elements='str', default=[]),
-            files=dict(type='list', elements='path', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -105,7 +87,6 @@ def main():
         changed=False,
         missing_packages=missing_packages(module, module.params['packages']),
         services=dict((unit, unit_state(module, unit)) for unit in module.params['services']),
-        files=dict((path, file_state(path)) for path in module.params['files']),
     )
 
 

@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 """The database role on a real Debian host: server, schema, account, content."""
 
+import json
+
 import pytest
 
 from mailfleet_testlib import all_hosts, run_playbook, scenario_vars, sql
@@ -120,8 +122,45 @@ def test_bad_content_fails_before_changing_anything():
     rc, output, _recap = run_playbook('converge.yml', '-e', '{"mf_test_aliases": [{"source": "x@nowhere.example", '
                                       '"destination": "john@example.org"}], "mf_test_domains": [{"name": "new.example"}]}')
     assert rc != 0
-    assert 'x@nowhere.example: domain nowhere.example is neither in the database nor in domains' in output
+    assert "aliases[0].source: 'x@nowhere.example': domain nowhere.example is neither in the database nor in domains" in output
     assert [sql(host, checksum, database=DB) for host in all_hosts()] == before
+
+
+def content_and_reader(host):
+    """Everything a run could change in the mail data: the three tables and the reader's accounts."""
+    return [sql(host, query, database=DB) for query in (
+        'SELECT id, name FROM virtual_domains ORDER BY id',
+        'SELECT id, domain_id, email, password, quota FROM virtual_users ORDER BY id',
+        'SELECT id, domain_id, source, destination FROM virtual_aliases ORDER BY id',
+        "SELECT Host, authentication_string FROM mysql.user WHERE User = '%s' ORDER BY Host" % READER,
+    )]
+
+
+PLAIN_TEXT = 'Plain-Text-Secret-1'
+
+
+@pytest.mark.parametrize('extra_vars, message', [
+    ({'mf_test_domains': [{'name': 'exa mple..org'}]},
+     "mailfleet_database_domains[0].name: 'exa mple..org' contains a blank; has two dots in a row"),
+    ({'mf_test_domains': [{'name': ''}]}, "mailfleet_database_domains[0].name: '' is empty"),
+    ({'mf_test_aliases': [{'source': 'jack@example.org', 'destination': ''}]},
+     "mailfleet_database_aliases[0].destination: '' is empty"),
+    ({'mailfleet_database_reader_password': ''}, 'mailfleet_database_reader_password is empty'),
+    ({'mailfleet_database_reader_password': 'x'}, 'mailfleet_database_reader_password is shorter than 2 characters'),
+    ({'mf_test_users': [{'email': 'john@example.org', 'password_hash': PLAIN_TEXT}]},
+     "mailfleet_database_users[0].password_hash of 'john@example.org' is not in a form Dovecot reads"),
+], ids=['domain-blank-and-double-dot', 'domain-empty', 'alias-destination-empty', 'reader-password-empty',
+        'reader-password-one-character', 'password-hash-plain-text'])
+def test_bad_data_fails_first_with_a_readable_message(extra_vars, message):
+    """Refused by the role's first task, on the controller: nothing installed, nothing changed."""
+    before = [content_and_reader(host) for host in all_hosts()]
+    rc, output, recap = run_playbook('converge.yml', '--diff', '-e', json.dumps(extra_vars))
+    assert rc != 0
+    assert message in output, output
+    assert 'Traceback' not in output
+    assert reader_password() not in output and PLAIN_TEXT not in output
+    assert recap and all(counts['changed'] == 0 for counts in recap.values()), output
+    assert [content_and_reader(host) for host in all_hosts()] == before
 
 
 def test_argument_spec_refuses_bad_input():

@@ -1,14 +1,18 @@
 # -*- coding: utf-8 -*-
-"""The planning half of mail_database: what changes for a given state and declaration."""
+"""mail_database: what changes for a given state and declaration, and the data it refuses
+before it connects."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import pytest
 
+from ansible_collections.mailfleet.postfix_mysql.plugins.modules import mail_database
 from ansible_collections.mailfleet.postfix_mysql.plugins.modules.mail_database import ContentPlan
+from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.module_harness import run_main
 
 HASH = '{BLF-CRYPT}$2y$05$secret-hash'
+PASSWORD = 'Te5t#only pass-word'
 
 
 def plan(state, domains=(), users=(), aliases=()):
@@ -63,10 +67,95 @@ def test_removals_and_cascade():
 
 
 @pytest.mark.parametrize('users, aliases, problem', [
-    ([{'email': 'x@nowhere.example', 'password_hash': HASH}], [], 'user x@nowhere.example: domain nowhere.example'),
-    ([], [{'source': 'a@nowhere.example', 'destination': 'b@example.org'}], 'alias a@nowhere.example: domain nowhere.example'),
-    ([{'email': 'ann@example.org'}], [], 'user ann@example.org: password_hash is required'),
+    ([{'email': 'x@nowhere.example', 'password_hash': HASH}], [],
+     "users[0].email: 'x@nowhere.example': domain nowhere.example is neither in the database nor in domains"),
+    ([], [{'source': 'a@nowhere.example', 'destination': 'b@example.org'}],
+     "aliases[0].source: 'a@nowhere.example': domain nowhere.example is neither in the database nor in domains"),
 ])
-def test_problems_are_reported_before_anything_runs(users, aliases, problem):
+def test_unknown_domains_are_reported_before_anything_runs(users, aliases, problem):
     _content, problems = plan(EXISTING, users=users, aliases=aliases)
-    assert len(problems) == 1 and problems[0].startswith(problem)
+    assert problems == [problem]
+
+
+# main(): the data is checked before the module connects to the database.
+
+class Connection(object):
+    """Stands for mysql_connect: records the calls and refuses, as a server that is not there."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, module, *args, **kwargs):
+        self.calls.append(args)
+        raise RuntimeError('connection refused')
+
+
+@pytest.fixture
+def connect(monkeypatch):
+    fake = Connection()
+    monkeypatch.setattr(mail_database, 'mysql_connect', fake)
+    monkeypatch.setattr(mail_database, 'mysql_driver', object())
+    return fake
+
+
+READER = {'user': 'mailuser', 'password': PASSWORD, 'hosts': ['127.0.0.1']}
+
+
+@pytest.mark.parametrize('args, problem', [
+    ({'domains': [{'name': 'exa mple..org'}]}, "domains[0].name: 'exa mple..org' contains a blank; has two dots in a row"),
+    ({'domains': [{'name': ''}]}, "domains[0].name: '' is empty"),
+    ({'aliases': [{'source': 'jack@example.org', 'destination': ''}]}, "aliases[0].destination: '' is empty"),
+    ({'reader': dict(READER, password='')}, 'reader.password is empty'),
+    ({'reader': dict(READER, password='x')}, 'reader.password is shorter than 2 characters'),
+    ({'reader': dict(READER, hosts=[])}, 'reader.hosts is empty'),
+    ({'users': [{'email': 'john@example.org', 'password_hash': 'Secret-Plain-1'}]},
+     "users[0].password_hash of 'john@example.org' is not in a form Dovecot reads"),
+    ({'users': [{'email': 'john@example.org'}]}, "users[0].password_hash of 'john@example.org' is required"),
+])
+def test_bad_data_fails_before_connecting(monkeypatch, connect, args, problem):
+    kind, result, _module = run_main(monkeypatch, mail_database.main, args)
+    assert kind == 'fail'
+    assert connect.calls == []
+    assert result['msg'].startswith('Nothing was changed; 1 problem in the mail data: ' + problem)
+    assert len(result['problems']) == 1 and result['problems'][0].startswith(problem)
+    assert 'Secret-Plain-1' not in str(result)
+
+
+def test_every_problem_is_listed_and_no_secret_shown(monkeypatch, connect):
+    kind, result, _module = run_main(monkeypatch, mail_database.main, {
+        'domains': [{'name': 'exa mple..org'}, {'name': 'example.org'}, {'name': 'EXAMPLE.org', 'state': 'absent'}],
+        'users': [{'email': 'john', 'password_hash': 'Secret-Plain-1'}],
+        'aliases': [{'source': 'jack@example.org', 'destination': ''}],
+        'reader': dict(READER, password=PASSWORD + '\n'),
+    })
+    assert kind == 'fail' and connect.calls == []
+    assert [line.split(' ')[0].rstrip(':') for line in result['problems']] == [
+        'domains[0].name', 'domains[2].name', 'users[0].email', 'users[0].password_hash', 'aliases[0].destination',
+        'reader.password']
+    assert result['msg'].startswith('Nothing was changed; 6 problems in the mail data: ')
+    assert 'Secret-Plain-1' not in str(result) and PASSWORD not in str(result)
+
+
+def test_good_data_goes_on_to_the_database(monkeypatch, connect):
+    kind, result, _module = run_main(monkeypatch, mail_database.main, {
+        'domains': [{'name': 'münchen.de'}, {'name': 'xn--mnchen-3ya.de'}],
+        'users': [{'email': 'john@münchen.de', 'password_hash': '{PLAIN}x'}],
+        'aliases': [{'source': '@münchen.de', 'destination': 'john@münchen.de'}],
+        'reader': READER,
+    })
+    assert kind == 'fail' and len(connect.calls) == 1
+    assert result['msg'].startswith('Cannot connect to the database server')
+
+
+def test_bad_data_is_reported_even_without_the_driver(monkeypatch):
+    monkeypatch.setattr(mail_database, 'mysql_driver', None)
+    kind, result, _module = run_main(monkeypatch, mail_database.main, {'domains': [{'name': ''}]})
+    assert kind == 'fail' and result['problems'] == ["domains[0].name: '' is empty; give a domain name such as example.org"]
+
+
+def test_the_tables_are_as_wide_as_the_checks_allow():
+    ddl = dict(mail_database.TABLES)
+    assert '`name` varchar(50) NOT NULL' in ddl['virtual_domains']
+    assert '`email` varchar(100) NOT NULL' in ddl['virtual_users'] and '`password` varchar(150) NOT NULL' in ddl['virtual_users']
+    assert '`source` varchar(100) NOT NULL' in ddl['virtual_aliases']
+    assert '`destination` varchar(100) NOT NULL' in ddl['virtual_aliases']

@@ -1,0 +1,363 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailfleet.postfix_mysql contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the mail data of the ISPmail tables may hold: one home for every rule.
+
+The domains, users and aliases that go into virtual_domains, virtual_users and
+virtual_aliases, and the read-only account Postfix logs in with. Pure Python: the
+mail_database module checks its options with it before it connects, and the
+validate_mail_data action checks the database role's variables with it on the
+controller, before anything is installed.
+
+problems() returns every problem at once, one readable line each, naming the option or
+variable and the item (``users[2].email: 'john' has no '@'``). No line ever holds a
+password or a password hash: a user is named by its address instead.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+import unicodedata
+from encodings import idna
+
+# Column sizes of the ISPmail tables, as mail_database creates them. A longer value is
+# refused here rather than cut short (or refused half-way) by the server.
+DOMAIN_LENGTH = 50          # virtual_domains.name
+ADDRESS_LENGTH = 100        # virtual_users.email, virtual_aliases.source and .destination
+PASSWORD_HASH_LENGTH = 150  # virtual_users.password
+READER_USER_LENGTH = 80     # MariaDB's limit for an account name
+READER_PASSWORD_MIN_LENGTH = 2
+DNS_NAME_LENGTH = 253       # RFC 1035, in the ASCII (IDNA) form, without the root dot
+DNS_LABEL_LENGTH = 63
+LOCAL_PART_LENGTH = 64      # RFC 5321 4.5.3.1.1, in octets
+
+# What the messages call each option when no labels are given: the module's own names.
+DEFAULT_LABELS = dict(
+    domains='domains',
+    users='users',
+    aliases='aliases',
+    reader_user='reader.user',
+    reader_password='reader.password',
+    reader_hosts='reader.hosts',
+)
+
+_LDH_LABEL_RE = re.compile(r'^[A-Za-z0-9-]+$')
+# RFC 5322 specials that only a quoted local part may hold; a comma also separates the
+# addresses of a Postfix lookup result, so it would turn one destination into several.
+_LOCAL_SPECIALS = '"(),:;<>[\\]'
+# {SCHEME}... as Dovecot writes it (doveadm pw -s SCHEME), or a crypt(3) string that
+# Dovecot's CRYPT scheme reads without a prefix.
+_SCHEME_RE = re.compile(r'^\{(?P<scheme>[A-Za-z0-9._-]+)\}(?P<rest>.*)$', re.DOTALL)
+_CRYPT_RE = re.compile(r'^\$(1|5|6|2a|2b|2y|argon2id|y)\$\S+$')
+HASH_FORMS = ("'{SCHEME}...' as doveadm pw prints it (for example '{BLF-CRYPT}$2y$05$...' "
+              "or '{SHA512-CRYPT}$6$...') or a crypt string ('$6$...', '$2y$...', '$y$...', '$argon2id$...'); "
+              "a password stored as plain text on purpose is written '{PLAIN}...'")
+
+
+def argument_spec():
+    """The options domains, users, aliases and reader, as the module and the action take them."""
+    return dict(
+        domains=dict(type='list', elements='dict', default=[], options=dict(
+            name=dict(type='str', required=True),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+        )),
+        users=dict(type='list', elements='dict', default=[], options=dict(
+            email=dict(type='str', required=True),
+            password_hash=dict(type='str', no_log=True),
+            quota=dict(type='int', default=0),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+        )),
+        aliases=dict(type='list', elements='dict', default=[], options=dict(
+            source=dict(type='str', required=True),
+            destination=dict(type='str', required=True),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+        )),
+        reader=dict(type='dict', options=dict(
+            user=dict(type='str', default='mailuser'),
+            password=dict(type='str', required=True, no_log=True),
+            hosts=dict(type='list', elements='str', required=True),
+        )),
+    )
+
+
+def _quote(value):
+    """'value' with control characters escaped, for a message (never for a secret)."""
+    return repr(value)
+
+
+def _has_blank(text):
+    return any(char.isspace() for char in text)
+
+
+def _has_control(text):
+    return any(unicodedata.category(char) == 'Cc' for char in text)
+
+
+def _text_reasons(text):
+    reasons = []
+    if _has_blank(text):
+        reasons.append('contains a blank')
+    if _has_control(text):
+        reasons.append('contains a control character')
+    return reasons
+
+
+def _label_reasons(label):
+    """(reasons, length of its ASCII form) of a label without blanks, control characters or dots."""
+    reasons = []
+    try:
+        label.encode('ascii')
+    except UnicodeError:
+        try:
+            ascii_label = idna.ToASCII(label).decode('ascii')
+        except UnicodeError:
+            try:
+                idna.nameprep(label)
+            except UnicodeError:
+                return ['has a label %s with characters IDNA does not allow' % _quote(label)], len(label)
+            return (['has a label %s that is longer than %d characters in its IDNA form' % (_quote(label), DNS_LABEL_LENGTH)],
+                    len(label))
+    else:
+        ascii_label = label
+        if len(label) > DNS_LABEL_LENGTH:
+            reasons.append('has a label %s that is longer than %d characters' % (_quote(label), DNS_LABEL_LENGTH))
+    if not _LDH_LABEL_RE.match(ascii_label):
+        reasons.append("has a label %s with characters other than letters, digits and '-'" % _quote(label))
+    if label.startswith('-') or label.endswith('-') or ascii_label.startswith('-') or ascii_label.endswith('-'):
+        reasons.append("has a label %s that starts or ends with '-'" % _quote(label))
+    if ascii_label.lower().startswith('xn--') and not reasons:
+        try:
+            idna.ToUnicode(ascii_label)
+        except UnicodeError:
+            reasons.append('has a label %s that is not valid IDNA (punycode)' % _quote(label))
+    return reasons, len(ascii_label)
+
+
+def domain_reasons(name, whole=True):
+    """Why name is not a domain name the mail tables may hold; [] when it is.
+
+    whole=False leaves out the blank and control character checks, for the domain part
+    of an address whose whole text was checked already.
+    """
+    if not name:
+        return ['is empty']
+    reasons = _text_reasons(name) if whole else []
+    if name.startswith('.'):
+        reasons.append('starts with a dot')
+    if name.endswith('.'):
+        reasons.append('ends with a dot')
+    if '..' in name:
+        reasons.append('has two dots in a row (an empty label)')
+    ascii_length = -1
+    for label in name.split('.'):
+        if not label:
+            continue
+        if _has_blank(label) or _has_control(label):
+            ascii_length += 1 + len(label)
+            continue
+        label_reasons, length = _label_reasons(label)
+        reasons.extend(label_reasons)
+        ascii_length += 1 + length
+    if ascii_length > DNS_NAME_LENGTH:
+        reasons.append('is longer than %d characters in its IDNA form' % DNS_NAME_LENGTH)
+    return reasons
+
+
+def local_part_reasons(local):
+    """Why local (the part before '@', checked whole already) is not a mailbox name."""
+    if not local:
+        return ["has nothing before the '@'"]
+    reasons = []
+    if local.startswith('.'):
+        reasons.append('starts with a dot')
+    if local.endswith('.'):
+        reasons.append("has a dot right before the '@'")
+    if '..' in local:
+        reasons.append('has two dots in a row')
+    specials = sorted(set(char for char in local if char in _LOCAL_SPECIALS))
+    if specials:
+        reasons.append('has %s before the \'@\', which an address may only hold in quotes'
+                       % ', '.join("'%s'" % char for char in specials))
+    if len(local.encode('utf-8')) > LOCAL_PART_LENGTH:
+        reasons.append("has more than %d bytes before the '@'" % LOCAL_PART_LENGTH)
+    return reasons
+
+
+def address_reasons(address, catch_all=False):
+    """Why address is not a full address local@domain (or, with catch_all, @domain)."""
+    if not address:
+        return ['is empty']
+    reasons = _text_reasons(address)
+    ats = address.count('@')
+    if ats == 0:
+        return reasons + ["has no '@'"]
+    if ats > 1:
+        return reasons + ["has more than one '@'"]
+    local, _at, domain = address.partition('@')
+    if local or not catch_all:
+        reasons.extend(local_part_reasons(local))
+    if not domain:
+        reasons.append("has nothing after the '@'")
+    else:
+        reasons.extend('has a domain that %s' % reason for reason in domain_reasons(domain, whole=False))
+    if len(address) > ADDRESS_LENGTH:
+        reasons.append('is %d characters long; the tables hold at most %d' % (len(address), ADDRESS_LENGTH))
+    return reasons
+
+
+def password_hash_reasons(value):
+    """Why value is not a password hash Dovecot reads; the reasons never quote it."""
+    if not value:
+        return ['is required when state is present']
+    reasons = []
+    if _has_control(value):
+        reasons.append('contains a control character')
+    match = _SCHEME_RE.match(value)
+    if match:
+        if not match.group('rest'):
+            reasons.append('has nothing after its {SCHEME} prefix')
+    elif not _CRYPT_RE.match(value):
+        reasons.append('is not in a form Dovecot reads: give %s' % HASH_FORMS)
+    if len(value) > PASSWORD_HASH_LENGTH:
+        reasons.append('is longer than the %d characters virtual_users.password holds' % PASSWORD_HASH_LENGTH)
+    return reasons
+
+
+def reader_password_reasons(password):
+    """Why password cannot be the read-only account's password; the reasons never quote it."""
+    if not password:
+        return ['is empty; the read-only account needs a password']
+    reasons = []
+    if len(password) < READER_PASSWORD_MIN_LENGTH:
+        reasons.append('is shorter than %d characters' % READER_PASSWORD_MIN_LENGTH)
+    if password != password.strip():
+        reasons.append('starts or ends with a blank, which a Postfix client file strips')
+    if _has_control(password):
+        reasons.append('contains a line break or another control character, which a Postfix client file cannot hold')
+    return reasons
+
+
+def reader_user_reasons(user):
+    if not user:
+        return ['is empty']
+    reasons = []
+    if len(user) > READER_USER_LENGTH:
+        reasons.append('is %d characters long; MariaDB account names hold at most %d' % (len(user), READER_USER_LENGTH))
+    if user != user.strip():
+        reasons.append('starts or ends with a blank, which a Postfix client file strips')
+    if _has_control(user):
+        reasons.append('contains a control character')
+    return reasons
+
+
+def _line(label, value, reasons, hint=None):
+    """label: 'value' reason; reason; hint -- or, for a secret (value None), label reason; ..."""
+    shown = ' ' if value is None else ': %s ' % _quote(value)
+    return '%s%s%s%s' % (label, shown, '; '.join(reasons), '; %s' % hint if hint else '')
+
+
+def _key(text):
+    return (text or '').lower()
+
+
+def problems(domains=None, users=None, aliases=None, reader=None, labels=None):
+    """Every problem of the mail data, one line each; [] when it may be written.
+
+    domains, users, aliases and reader as argument_spec() describes them (defaults filled
+    in); labels maps the keys of DEFAULT_LABELS to the names the messages use.
+    """
+    names = dict(DEFAULT_LABELS)
+    names.update(dict((key, value) for key, value in (labels or {}).items() if value))
+    found = []
+
+    domain_state = {}  # name -> (state, index of its first entry)
+    for index, domain in enumerate(domains or []):
+        label = '%s[%d].name' % (names['domains'], index)
+        name = domain.get('name')
+        reasons = domain_reasons(name)
+        if name and len(name) > DOMAIN_LENGTH:
+            reasons.append('is %d characters long; virtual_domains.name holds at most %d' % (len(name), DOMAIN_LENGTH))
+        if reasons:
+            found.append(_line(label, name, reasons, hint='give a domain name such as example.org' if not name else None))
+            continue
+        if _key(name) in domain_state:
+            found.append(_line(label, name, ['is listed already as %s[%d]; list each domain once'
+                                             % (names['domains'], domain_state[_key(name)][1])]))
+            continue
+        domain_state[_key(name)] = (domain.get('state', 'present'), index)
+
+    def domain_removed(address):
+        state = domain_state.get(_key(address.rpartition('@')[2]))
+        return state is not None and state[0] == 'absent'
+
+    seen_users = {}
+    for index, user in enumerate(users or []):
+        label = '%s[%d]' % (names['users'], index)
+        email = user.get('email')
+        reasons = address_reasons(email)
+        if reasons:
+            found.append(_line(label + '.email', email, reasons))
+        elif _key(email) in seen_users:
+            found.append(_line(label + '.email', email, ['is listed already as %s[%d]; list each user once'
+                                                         % (names['users'], seen_users[_key(email)])]))
+        else:
+            seen_users[_key(email)] = index
+        if user.get('state', 'present') != 'present':
+            continue
+        if not reasons and domain_removed(email):
+            found.append(_line(label + '.email', email, ['is present, but its domain is listed with state absent']))
+        hash_reasons = password_hash_reasons(user.get('password_hash'))
+        if hash_reasons:
+            # Named by the address, never by the value.
+            found.append(_line('%s.password_hash of %s' % (label, _quote(email)), None, hash_reasons))
+        if (user.get('quota') or 0) < 0:
+            found.append(_line('%s.quota of %s' % (label, _quote(email)), None,
+                               ['is negative (%d); give 0 for no quota' % user['quota']]))
+
+    seen_aliases = {}
+    for index, alias in enumerate(aliases or []):
+        label = '%s[%d]' % (names['aliases'], index)
+        source, destination = alias.get('source'), alias.get('destination')
+        source_reasons = address_reasons(source, catch_all=True)
+        if source_reasons:
+            found.append(_line(label + '.source', source, source_reasons))
+        # A domain alias (@example.com -> @example.net) rewrites user@example.com to
+        # user@example.net: virtual(5) takes "@otherdomain" as a result of an @domain key.
+        domain_alias = bool(source) and source.startswith('@') and bool(destination) and destination.startswith('@')
+        destination_reasons = address_reasons(destination, catch_all=domain_alias)
+        if destination_reasons:
+            hint = None
+            if destination and (',' in destination or _has_blank(destination.strip())):
+                hint = 'a destination is one address: list one alias per destination'
+            elif destination and '@' not in destination:
+                hint = 'give a full address such as john@example.org'
+            found.append(_line(label + '.destination', destination, destination_reasons, hint=hint))
+        if source_reasons or destination_reasons:
+            continue
+        pair = (_key(source), _key(destination))
+        if pair in seen_aliases:
+            found.append('%s: %s -> %s is listed already as %s[%d]; list each alias once'
+                         % (label, _quote(source), _quote(destination), names['aliases'], seen_aliases[pair]))
+        else:
+            seen_aliases[pair] = index
+        if alias.get('state', 'present') == 'present' and domain_removed(source):
+            found.append(_line(label + '.source', source, ['is present, but its domain is listed with state absent']))
+
+    if reader is not None:
+        reasons = reader_user_reasons(reader.get('user'))
+        if reasons:
+            found.append(_line(names['reader_user'], reader.get('user'), reasons))
+        reasons = reader_password_reasons(reader.get('password'))
+        if reasons:
+            found.append(_line(names['reader_password'], None, reasons))
+        hosts = reader.get('hosts') or []
+        if not hosts:
+            found.append(_line(names['reader_hosts'], None,
+                               ['is empty; give at least one host the read-only account may connect from']))
+        for index, host in enumerate(hosts):
+            reasons = ['is empty'] if not host else _text_reasons(host)
+            if reasons:
+                found.append(_line('%s[%d]' % (names['reader_hosts'], index), host, reasons))
+    return found

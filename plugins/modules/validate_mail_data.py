@@ -1,0 +1,220 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mailfleet.postfix_mysql contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# The action plugin of the same name does the work, on the controller: this file only
+# documents it, as ansible.builtin.assert's module file does.
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: validate_mail_data
+short_description: Check mail domains, users, aliases and the read-only account before anything is written
+version_added: 0.1.0
+description:
+  - Checks the data M(mailfleet.postfix_mysql.mail_database) would write, by the same rules and with the same
+    code, but on the controller, without connecting to the host, so that a role refuses bad data in its first
+    seconds, before it installs anything.
+  - Fails with every problem found, one line each, naming the option (or, with O(labels), the variable) and the
+    item, such as C(users[2].email) or C(mailfleet_database_users[2].email).
+  - Domain names are valid DNS names (internationalised names in either form, checked through their IDNA form)
+    of at most 50 characters. User addresses and alias sources and destinations are one full address of at
+    most 100 characters (an alias source may be a catch-all C(@domain)). Password hashes are in a form Dovecot
+    reads, C({SCHEME}...) or a crypt string, at most 150 characters. Nothing is listed twice. The rules in full
+    are with each option of M(mailfleet.postfix_mysql.mail_database).
+  - Only the data is checked. Whether a user's or an alias's domain already exists in the database is known
+    only to M(mailfleet.postfix_mysql.mail_database), which checks it before it changes anything.
+  - Its messages never hold a password or a password hash (a user is named by its address), so the task needs
+    no C(no_log) and its failure stays readable.
+author:
+  - mailfleet maintainers (@mailfleet)
+options:
+  domains:
+    description:
+      - Mail domains, as O(mailfleet.postfix_mysql.mail_database#module:domains) takes them.
+      - Each C(name) is a valid DNS name of at most 50 characters, listed once.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The domain name, for example V(example.org) or V(münchen.de).
+        type: str
+        required: true
+      state:
+        description: Whether the domain is to exist.
+        type: str
+        choices: [present, absent]
+        default: present
+  users:
+    description:
+      - Mailbox users, as O(mailfleet.postfix_mysql.mail_database#module:users) takes them.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      email:
+        description: The full address, for example V(john@example.org); listed once.
+        type: str
+        required: true
+      password_hash:
+        description:
+          - The hashed password, C({SCHEME}...) (as C(doveadm pw) prints it) or a crypt string (C($6$...),
+            C($2y$...), C($y$...), C($argon2id$...)). Required when O(users[].state=present).
+          - A plain text password stored on purpose is written in Dovecot's own scheme, V({PLAIN}secret).
+        type: str
+      quota:
+        description: Quota in bytes, V(0) for none; not negative.
+        type: int
+        default: 0
+      state:
+        description: Whether the user is to exist.
+        type: str
+        choices: [present, absent]
+        default: present
+  aliases:
+    description:
+      - Aliases, as O(mailfleet.postfix_mysql.mail_database#module:aliases) takes them.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      source:
+        description: The address mail is sent to, or V(@domain) for a catch-all.
+        type: str
+        required: true
+      destination:
+        description: One full address the mail goes to instead; a list of addresses is refused.
+        type: str
+        required: true
+      state:
+        description: Whether the alias is to exist.
+        type: str
+        choices: [present, absent]
+        default: present
+  reader:
+    description:
+      - The read-only account, as O(mailfleet.postfix_mysql.mail_database#module:reader) takes it (without
+        C(revoke_other_hosts)). Leave it out to check no account.
+    type: dict
+    suboptions:
+      user:
+        description: The account name; not empty, at most 80 characters, no leading or trailing blanks.
+        type: str
+        default: mailuser
+      password:
+        description:
+          - Its password; at least 2 characters, no leading or trailing blanks, no line breaks or other control
+            characters (a Postfix client file strips the blanks and cannot hold a line break).
+          - Never shown, not even in a failure message.
+        type: str
+        required: true
+      hosts:
+        description: The hosts the account may connect from; at least one, each without blanks.
+        type: list
+        elements: str
+        required: true
+  labels:
+    description:
+      - What the messages call each option, so that they name the variables the data came from. By default the
+        options' own names (V(domains), V(reader.password), ...).
+    type: dict
+    default: {}
+    suboptions:
+      domains:
+        description: The name for O(domains).
+        type: str
+        default: domains
+      users:
+        description: The name for O(users).
+        type: str
+        default: users
+      aliases:
+        description: The name for O(aliases).
+        type: str
+        default: aliases
+      reader_user:
+        description: The name for O(reader.user).
+        type: str
+        default: reader.user
+      reader_password:
+        description: The name for O(reader.password).
+        type: str
+        default: reader.password
+      reader_hosts:
+        description: The name for O(reader.hosts).
+        type: str
+        default: reader.hosts
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.conn
+  - ansible.builtin.action_common_attributes.flow
+attributes:
+  action:
+    support: full
+    details: Runs entirely on the controller.
+  async:
+    support: none
+  become:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+    details: Checks the same way in check mode.
+  connection:
+    support: none
+  delegation:
+    support: none
+    details: Nothing runs on any host.
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+notes:
+  - The P(mailfleet.postfix_mysql.mailfleet_database#role) role runs this check as its first task, with O(labels)
+    naming its variables.
+seealso:
+  - module: mailfleet.postfix_mysql.mail_database
+'''
+
+EXAMPLES = r'''
+- name: Check the mail data before anything is installed
+  mailfleet.postfix_mysql.validate_mail_data:
+    domains: "{{ mail_domains }}"
+    users: "{{ mail_users }}"
+    aliases: "{{ mail_aliases }}"
+    reader:
+      user: mailuser
+      password: "{{ vault_mail_reader_password }}"
+      hosts: [127.0.0.1]
+    labels:
+      domains: mail_domains
+      users: mail_users
+      aliases: mail_aliases
+      reader_password: vault_mail_reader_password
+
+- name: Check a list of users only
+  mailfleet.postfix_mysql.validate_mail_data:
+    users:
+      - email: john@example.org
+        password_hash: "{BLF-CRYPT}$2y$05$.WedBCNZiwxY1CG3aleIleu6lYjup2CIg0BP4M4YCZsO204Czz07W"
+'''
+
+RETURN = r'''
+msg:
+  description: What was checked, or every problem found joined with C(; ).
+  returned: always
+  type: str
+  sample: "The mail data has 1 problem: mail_users[2].email: 'john' has no '@'"
+problems:
+  description: The problems found, one line each; empty when the data passed. Never holds a password or a hash.
+  returned: always
+  type: list
+  elements: str
+  sample: ["mail_users[2].email: 'john' has no '@'"]
+'''
