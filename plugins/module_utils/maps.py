@@ -55,8 +55,6 @@ TABLE_OPTIONS = {
 # Written from their own variables; an entry in the options would write them twice.
 RESERVED_OPTIONS = ('user', 'password', 'hosts', 'dbname', 'query')
 SENDER_LOGIN_PARAMETER = 'smtpd_sender_login_maps'
-# Postfix daemons that read the virtual and sender login maps directly (unless the maps
-# are read through proxy:): a chrooted one cannot reach the MariaDB UNIX socket.
 _PORT_RE = re.compile(r'^[0-9]{1,5}\Z')
 _CONTROL_RE = re.compile(r'[\x00-\x1f\x7f]')
 

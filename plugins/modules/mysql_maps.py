@@ -456,8 +456,12 @@ def main():
     if current is not None and current.unknown:
         unknown_desired = [n for n in current.unknown if n not in absent_parameters]
         if unknown_desired:
-            module.fail_json(msg='unknown Postfix parameter(s) %s: check the parameter of the maps and the settings'
-                             % ', '.join(unknown_desired))
+            def where(name):
+                users = ['map %r' % e['name'] for e in maps if e.get('parameter') == name]
+                users += ['settings'] if name in (p['settings'] or {}) else []
+                return '%s (%s)' % (name, ', '.join(users or ['sender_login_maps']))
+            module.fail_json(msg='unknown Postfix parameter(s) %s: postconf -c %s does not know them; check the '
+                                 'spelling' % ('; '.join(where(n) for n in unknown_desired), config_dir))
     changes = []
     if current is not None:
         changes = plan_present(desired, current) + plan_absent(absent_parameters, current)

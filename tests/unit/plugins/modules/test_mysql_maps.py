@@ -162,7 +162,7 @@ def test_validate_false_asks_nothing(run_module, tmp_path):
     ({'options': {'retry_interval': 10}}, 'retry_interval needs Postfix 3.9 or later, and this host has Postfix 3.7.11'),
     ({'hosts': ['localhost']}, 'Use 127.0.0.1 (TCP) instead, or set proxy'),
     ({'settings': {'virtual_alias_maps': 'hash:/x'}}, 'settings sets virtual_alias_maps, which the maps set'),
-    ({'maps': [dict(MAPS[0], parameter='virtual_mailbox_domain')]}, 'unknown Postfix parameter(s) virtual_mailbox_domain'),
+    ({'maps': [dict(MAPS[0], parameter='virtual_mailbox_domain')]}, "unknown Postfix parameter(s) virtual_mailbox_domain (map 'virtual-mailbox-domains')"),
     ({'timeout': 0}, 'timeout must be a positive number'),
     ({'maps': [{'name': 'x', 'parameter': 'virtual_alias_maps'}]}, 'state is present but all of the following are missing: query'),
 ])
