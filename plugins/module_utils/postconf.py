@@ -479,16 +479,19 @@ class PostconfRunner(object):
     def argv(self, *args):
         return base_argv(self.binary, self.config_dir) + list(args)
 
-    def run(self, argv, what, check=True):
-        """(rc, stdout, stderr); with check, a non-zero exit fails the module."""
+    def run(self, argv, what, check=True, failure_result=None):
+        """(rc, stdout, stderr); with check, a non-zero exit fails the module, with
+        failure_result's keys in the result (its msg_prefix before the message)."""
         rc, stdout, stderr = self.module.run_command(argv, environ_update=C_LOCALE_ENV)
         if check and rc != 0:
             lines = sanitize(stderr)
             # The message quotes what made postconf fail; the warnings stay in stderr.
             fatal = [line for line in lines if line.split(':', 1)[0] in ('fatal', 'panic', 'error')]
-            self.module.fail_json(
-                msg='postconf failed to %s (rc=%s): %s' % (what, rc, '; '.join(fatal or lines) or 'no message'),
-                rc=rc, cmd=argv, stderr='\n'.join(lines))
+            extra = dict(failure_result or {})
+            prefix = extra.pop('msg_prefix', None)
+            msg = 'postconf failed to %s (rc=%s): %s' % (what, rc, '; '.join(fatal or lines) or 'no message')
+            self.module.fail_json(msg='%s: %s' % (prefix, msg) if prefix else msg,
+                                  rc=rc, cmd=argv, stderr='\n'.join(lines), **extra)
         return rc, stdout, stderr
 
     def value(self, name):
@@ -513,19 +516,21 @@ class PostconfRunner(object):
         _rc, stdout, _stderr = self.run(self.argv('-M'), 'read master.cf')
         return [line for line in stdout.splitlines() if line.strip()]
 
-    def write(self, changes):
+    def write(self, changes, failure_result=None):
         """Apply a plan: one ``postconf -e`` for the values, one ``-X`` for the removals.
-        Returns postconf's warnings, sanitized."""
+        Returns postconf's warnings, sanitized; see run() for failure_result."""
         warnings = []
         present = [(c.name, c.after) for c in changes if c.after is not None]
         absent = [c.name for c in changes if c.after is None]
         if present:
             _rc, _out, stderr = self.run(set_argv(self.binary, present, self.config_dir),
-                                         'set %s in %s' % (', '.join(n for n, _v in present), self.main_cf))
+                                         'set %s in %s' % (', '.join(n for n, _v in present), self.main_cf),
+                                         failure_result=failure_result)
             warnings.extend(sanitize(stderr))
         if absent:
             _rc, _out, stderr = self.run(remove_argv(self.binary, absent, self.config_dir),
-                                         'remove %s from %s' % (', '.join(absent), self.main_cf))
+                                         'remove %s from %s' % (', '.join(absent), self.main_cf),
+                                         failure_result=failure_result)
             warnings.extend(sanitize(stderr))
         return warnings
 

@@ -275,7 +275,6 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.client_fil
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps import (
     MapsError,
-    absent_maps,
     check_all,
     check_for_host,
     client_file_path,
@@ -444,7 +443,7 @@ def main():
     except (ClientFileError, IOError, OSError) as exc:
         module.fail_json(msg=redact('cannot read the client files: %s' % exc, secrets))
     module.no_log_values.update(s for s in secrets if s)
-    retired = [w for w in wanted_files if w.removed]
+    retiring = [w for w in wanted_files if w.text is None]
 
     # 4. main.cf as it is and as it should be: one postconf run reads every name.
     present_settings, absent_parameters = main_cf_settings(
@@ -469,8 +468,8 @@ def main():
         module.warn('%s sets %s more than once; Postfix uses the last entry' % (postconf.main_cf, name))
 
     # A retired file goes only when nothing this module does not manage still names it.
-    if retired or absent_maps(maps):
-        named = still_named(postconf, [w for w in wanted_files if w.text is None], set(names))
+    if retiring:
+        named = still_named(postconf, retiring, set(names))
         if named:
             module.fail_json(msg='nothing was changed: a retired map is still in use: %s. Take it out of those '
                                  'settings first, or give the map its parameter so that it is taken out here.'
@@ -513,7 +512,7 @@ def main():
         # that it is never readable by others before it gets its group and mode below.
         old_umask = os.umask(0o077)
         try:
-            module.atomic_move(temp, path, unsafe_writes=False)
+            module.atomic_move(temp, path, unsafe_writes=p['unsafe_writes'])
         finally:
             os.umask(old_umask)
 
@@ -542,7 +541,10 @@ def main():
         module.fail_json(msg=redact('cannot write the client files in %s: %s' % (config_dir, exc), secrets),
                          **failure_result)
     if changes:
-        result['postconf_warnings'].extend(w for w in postconf.write(changes) if w not in result['postconf_warnings'])
+        # Should postconf fail now, the new client files are live already: say so.
+        warnings = postconf.write(changes, failure_result=dict(
+            result, changed=bool(changed_files), msg_prefix='the client files were updated, main.cf was not'))
+        result['postconf_warnings'].extend(w for w in warnings if w not in result['postconf_warnings'])
     try:
         remove(wanted_files)
     except (IOError, OSError) as exc:

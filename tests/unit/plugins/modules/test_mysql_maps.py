@@ -48,7 +48,8 @@ def run_module(monkeypatch, tmp_path):
         full = dict(maps=MAPS, hosts=['10.0.0.1'], user='mailuser', password=PASSWORD, dbname='mailserver',
                     config_dir=str(tmp_path), owner=OWNER, group=GROUP)
         full.update(args)
-        kind, result, module = run_main(monkeypatch, mysql_maps.main, full, bin_dir='/usr/sbin', commands=postconf)
+        kind, result, module = run_main(monkeypatch, mysql_maps.main, full, bin_dir='/usr/sbin',
+                                        commands=lambda argv: run.postconf(argv))
         return kind, result, module, fake
 
     run.postconf = postconf
@@ -288,3 +289,23 @@ def test_new_files_arrive_through_atomic_move_never_readable_by_others(run_modul
     assert kind == 'exit'
     assert seen == [('mysql-virtual-mailbox-domains.cf', 0o640), ('after', 0),
                     ('mysql-email2email.cf', 0o640), ('after', 0)]
+
+
+def test_a_failed_main_cf_write_says_the_client_files_are_live(run_module, tmp_path):
+    postconf = run_module.postconf
+    real = postconf
+
+    def refusing(argv):
+        if '-e' in argv:
+            postconf.calls.append(list(argv))
+            return (1, '', 'postconf: fatal: open %s/main.cf for writing: Read-only file system\n' % tmp_path)
+        return real(argv)
+
+    run_module.postconf = refusing
+    kind, result, _module, _fake = run_module({})
+    run_module.postconf = postconf
+    assert kind == 'fail' and result['changed'] is True
+    assert result['msg'].startswith('the client files were updated, main.cf was not: postconf failed to set '
+                                    'virtual_mailbox_domains, virtual_alias_maps')
+    assert 'Read-only file system' in result['msg']
+    assert sorted(files_of(tmp_path)) == ['mysql-email2email.cf', 'mysql-virtual-mailbox-domains.cf']
