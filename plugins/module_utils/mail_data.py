@@ -65,7 +65,9 @@ def argument_spec():
         )),
         users=dict(type='list', elements='dict', default=[], options=dict(
             email=dict(type='str', required=True),
-            password_hash=dict(type='str', no_log=True),
+            # raw, not str: a list would silently become the text "['...']" (see
+            # secret_type_reasons); the type is checked with the other rules.
+            password_hash=dict(type='raw', no_log=True),
             quota=dict(type='int', default=0),
             state=dict(type='str', default='present', choices=['present', 'absent']),
         )),
@@ -76,7 +78,7 @@ def argument_spec():
         )),
         reader=dict(type='dict', options=dict(
             user=dict(type='str', default='mailuser'),
-            password=dict(type='str', required=True, no_log=True),
+            password=dict(type='raw', required=True, no_log=True),
             hosts=dict(type='list', elements='str', required=True),
         )),
     )
@@ -207,8 +209,18 @@ def address_reasons(address, catch_all=False):
     return reasons
 
 
+def secret_type_reasons(value):
+    """A secret must be text: Ansible would turn a list or a mapping into its Python text
+    ("['...']") without a word, and that text would become the password."""
+    if value is None or isinstance(value, str):
+        return []
+    return ['must be a single string, not a %s (was a YAML list or mapping meant?)' % type(value).__name__]
+
+
 def password_hash_reasons(value):
     """Why value is not a password hash Dovecot reads; the reasons never quote it."""
+    if secret_type_reasons(value):
+        return secret_type_reasons(value)
     if not value:
         return ['is required when state is present']
     reasons = []
@@ -227,6 +239,8 @@ def password_hash_reasons(value):
 
 def reader_password_reasons(password):
     """Why password cannot be the read-only account's password; the reasons never quote it."""
+    if secret_type_reasons(password):
+        return secret_type_reasons(password)
     if not password:
         return ['is empty; the read-only account needs a password']
     reasons = []

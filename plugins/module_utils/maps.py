@@ -81,7 +81,9 @@ def shared_argument_spec():
     return dict(
         hosts=dict(type='list', elements='str', default=[]),
         user=dict(type='str', default='mailuser'),
-        password=dict(type='str', no_log=True),
+        # raw, not str: a list would silently become the text "['...']", which would then
+        # be written as the password; check_connection() refuses anything but a string.
+        password=dict(type='raw', no_log=True),
         dbname=dict(type='str', default='mailserver'),
         options=dict(type='dict', default={}),
         proxy=dict(type='bool', default=False),
@@ -309,7 +311,10 @@ def check_connection(hosts, user, password, dbname, options, labels=None):
         problem = _one_line_problem(labels[key], value)
         if problem:
             problems.append(problem)
-    if not isinstance(password, str) or not password:
+    if password is not None and not isinstance(password, str):
+        problems.append('%s must be a single string, not a %s (was a YAML list or mapping meant?)'
+                        % (labels['password'], type(password).__name__))
+    elif not password:
         problems.append('%s must not be empty' % labels['password'])
     elif re.search(r'[\r\n\0]', password) or password != password.strip():
         problems.append('%s must be one line without leading or trailing blanks (Postfix strips them)'

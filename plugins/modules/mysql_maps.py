@@ -389,8 +389,9 @@ def main():
     )
     p = module.params
     config_dir = p['config_dir']
-    password = p['password'] or ''
-    secrets = set([password])
+    password = p['password'] if p['password'] is not None else ''
+    # check_all() refuses a password that is not a string; until then keep it out of the set.
+    secrets = set([password]) if isinstance(password, str) else set()
     maps = p['maps']
 
     # 1. The input, with the rules the role also runs on the controller.

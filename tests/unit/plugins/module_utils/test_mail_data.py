@@ -198,6 +198,10 @@ CASES = [
 
     # The read-only account.
     pytest.param(reader(user=''), "mailfleet_database_reader_user: '' is empty", id='reader-user-empty'),
+    pytest.param(reader(password=['Reader-List-Pw-61']),
+                 'mailfleet_database_reader_password must be a single string, not a list', id='reader-password-list'),
+    pytest.param(user(password_hash={'x': 1}), 'password_hash of \'john@example.org\' must be a single string, not a dict',
+                 id='hash-mapping'),
     pytest.param(reader(user='u' * 81), 'is 81 characters long; MariaDB account names hold at most 80', id='reader-user-81'),
     pytest.param(reader(user='mailuser '), 'starts or ends with a blank', id='reader-user-blank'),
     pytest.param(reader(password=''), 'mailfleet_database_reader_password is empty', id='reader-password-empty'),
@@ -227,8 +231,9 @@ def test_rule(data, expected):
     text = '\n'.join(found)
     secrets = [(data.get('reader') or {}).get('password')] + [u.get('password_hash') for u in data.get('users', [])]
     for secret in secrets:
-        if secret and len(secret.strip()) >= 4:
-            assert secret.strip() not in text
+        for text_of_secret in (secret if isinstance(secret, (list, dict)) else [secret]):
+            if isinstance(text_of_secret, str) and len(text_of_secret.strip()) >= 4:
+                assert text_of_secret.strip() not in text
 
 
 def test_every_problem_is_reported_at_once():

@@ -158,6 +158,7 @@ def test_validate_false_asks_nothing(run_module, tmp_path):
     ({'owner': 'no-such-user-here'}, 'owner no-such-user-here does not exist'),
     ({'config_dir': '/nonexistent/postfix'}, '/nonexistent/postfix is not a directory: is Postfix installed?'),
     ({'password': PASSWORD + '\n'}, 'password must be one line'),
+    ({'password': [PASSWORD, 'other']}, 'password must be a single string, not a list'),
     ({'options': {'password': 'x'}}, 'options: password is written from its own variable'),
     ({'maps': [dict(MAPS[0], name='a/b')]}, "maps[0] ('a/b'): the name must be"),
     ({'options': {'retry_interval': 10}}, 'retry_interval needs Postfix 3.9 or later, and this host has Postfix 3.7.11'),
