@@ -172,8 +172,8 @@ options:
             O(users[].email). Postfix reads the column as the lookup result, where a comma or a blank would
             separate several addresses, so lists are refused.
           - A bare local name is refused too. The C(@otherdomain) form of virtual(5) is only taken for a catch-all
-            source (V(@example.com) to V(@example.net): a domain alias, which Postfix rewrites to the same user in
-            the other domain).
+            source, V(@example.com) to V(@example.net) - a domain alias, which Postfix rewrites to the same user in
+            the other domain.
         type: str
         required: true
       state:

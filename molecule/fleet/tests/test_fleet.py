@@ -2,6 +2,7 @@
 """The fleet: every mail host answers from the databases, fails over, only mail hosts
 may read, the replica follows the primary, and a bad rolling change stops at batch one."""
 
+import json
 import os
 import re
 import time
@@ -159,12 +160,29 @@ def test_bad_rolling_change_stops_after_the_first_batch():
     assert rc != 0, output[-3000:]
     failed = [name for name in MAIL if recap.get(name, {}).get('failed')]
     assert len(failed) == 1, output[-3000:]
-    assert [name for name in MAIL if name in recap] == failed, 'later batches ran:\n' + output[-3000:]
+    # Every host's input passed the first play's check; the postfix play reached one host.
+    postfix_play = output.split('PLAY [Point Postfix at the mail database]', 1)[1]
+    assert [name for name in MAIL if '[%s]' % name in postfix_play] == failed, 'later batches ran:\n' + output[-3000:]
     assert 'wrong-password-for-this-run' not in output
     # Nothing changed anywhere: the failed host's validation kept its live files too.
     assert dict((name, snapshot(name)) for name in MAIL) == before
     for name in MAIL:
         assert answers(name) == EXPECTED, name
+
+
+def test_bad_input_for_the_mail_hosts_stops_the_fleet_before_the_database_changes():
+    domains = 'SELECT name FROM mailserver.virtual_domains ORDER BY name'
+    before_domains = root_sql(node(DB1), domains)
+    before = dict((name, snapshot(name)) for name in MAIL)
+    extra = {'mailfleet_database_domains': scenario_vars()['mailfleet_database_domains'] + [{'name': 'new.example'}],
+             'mailfleet_postfix_db_hosts': ['db1:0']}
+    rc, output, _recap = run_playbook('converge.yml', '-e', json.dumps(extra))
+    assert rc != 0
+    assert "mailfleet_postfix_db_hosts: 'db1:0': the port must be a number" in output, output[-3000:]
+    # Refused in the first play: no task of either role reached a host.
+    assert 'Read which packages are missing' not in output and 'Read what Postfix this host has' not in output
+    assert root_sql(node(DB1), domains) == before_domains
+    assert dict((name, snapshot(name)) for name in MAIL) == before
 
 
 def test_check_maps_prints_every_mail_hosts_answers_without_a_password():
