@@ -18,12 +18,15 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_data 
     DEFAULT_LABELS,
     argument_spec,
     problems,
+    server_argument_spec,
+    server_problems,
 )
 
 
 def validate_argument_spec():
     """The options of the action: those mail_database takes for the data, and labels."""
     spec = argument_spec()
+    spec['server'] = server_argument_spec()
     spec['labels'] = dict(type='dict', default={}, options=dict(
         (key, dict(type='str', default=label)) for key, label in DEFAULT_LABELS.items()))
     return spec
@@ -36,6 +39,7 @@ def _count(number, noun):
 def check(args):
     """The task result for validated args: failed with every problem, or unchanged."""
     found = problems(args['domains'], args['users'], args['aliases'], args['reader'], args['labels'])
+    found += server_problems(args.get('server'), args['labels'])
     if found:
         return dict(failed=True, changed=False, problems=found,
                     msg='The mail data has %s: %s' % (_count(len(found), 'problem'), '; '.join(found)))

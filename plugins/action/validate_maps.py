@@ -45,15 +45,16 @@ class ActionModule(ActionBase):
         if unknown_labels:
             result.update(failed=True, msg='labels: unknown input(s) %s' % ', '.join(unknown_labels))
             return result
+        origins = {}
         maps, problems = merge_maps([(labels['default_maps'], args['default_maps']),
-                                     (labels['maps'], args['maps'])])
+                                     (labels['maps'], args['maps'])], origins)
         for entry in maps:
             entry.setdefault('state', 'present')
         if not problems:
             try:
                 check_all(maps, args['hosts'], args['user'], args['password'] or '', args['dbname'], args['options'],
                           args['union_parameters'], args['sender_login_maps'], args['settings'], labels,
-                          args['checks'])
+                          args['checks'], origins)
                 if args['mail_version']:
                     check_for_host(maps, args['hosts'], args['options'], args['proxy'], args['mail_version'],
                                    args['chrooted_map_readers'], labels)

@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import re
 import unicodedata
 from encodings import idna
@@ -41,6 +42,11 @@ DEFAULT_LABELS = dict(
     reader_user='reader.user',
     reader_password='reader.password',
     reader_hosts='reader.hosts',
+    bind_address='server.bind_address',
+    replication_role='server.replication_role',
+    replication_password='server.replication_password',
+    replication_hosts='server.replication_hosts',
+    replication_primary_host='server.replication_primary_host',
 )
 
 _LDH_LABEL_RE = re.compile(r'^[A-Za-z0-9-]+$')
@@ -374,4 +380,86 @@ def problems(domains=None, users=None, aliases=None, reader=None, labels=None):
             reasons = ['is empty'] if not host else _text_reasons(host)
             if reasons:
                 found.append(_line('%s[%d]' % (names['reader_hosts'], index), host, reasons))
+    return found
+
+
+# ---------------------------------------------------------------- the server's own settings
+
+def server_argument_spec():
+    """The database server's settings the role writes (drop-in, replication accounts)."""
+    return dict(type='dict', options=dict(
+        bind_address=dict(type='raw', default='127.0.0.1'),
+        replication_role=dict(type='str', default='none', choices=['none', 'primary', 'replica']),
+        replication_password=dict(type='raw', default='', no_log=True),
+        replication_hosts=dict(type='list', elements='raw', default=[]),
+        replication_primary_host=dict(type='raw', default=''),
+    ))
+
+
+def _host_name_reasons(value):
+    """Why value is not one IP address or host name (as MariaDB and CHANGE MASTER take them)."""
+    if not isinstance(value, str):
+        return ['must be a single string, not a %s' % type(value).__name__]
+    if not value:
+        return ['is empty']
+    reasons = _text_reasons(value)
+    if reasons:
+        return reasons
+    try:
+        ipaddress.ip_address(value)
+        return []
+    except ValueError:
+        pass
+    if re.match(r'^[0-9.]+$', value):
+        return ['is not an IP address']
+    return ['is neither an IP address nor a host name (%s)' % '; '.join(domain_reasons(value))] \
+        if domain_reasons(value) else []
+
+
+def server_problems(server, labels=None):
+    """Problems of the server settings: bind_address (one address, a comma list of them, or *)
+    and what replication needs. A value that would stop MariaDB from starting, or replication
+    from connecting, is refused before the drop-in is written or the server restarted."""
+    names = dict(DEFAULT_LABELS)
+    names.update(labels or {})
+    found = []
+    if not server:
+        return found
+    bind = server.get('bind_address')
+    if bind != '*':
+        parts = bind.split(',') if isinstance(bind, str) and bind else [bind]
+        for part in parts:
+            reasons = _host_name_reasons(part)
+            if reasons:
+                shown = bind if isinstance(bind, str) else None
+                found.append(_line(names['bind_address'], shown, reasons,
+                                   hint='give one address (or a comma-separated list without blanks), '
+                                        'a host name, 0.0.0.0, :: or *'))
+                break
+    role = server.get('replication_role') or 'none'
+    if role != 'none':
+        password = server.get('replication_password')
+        reasons = secret_type_reasons(password)
+        if not reasons and not password:
+            reasons = ['is empty; replication needs a password for its account']
+        elif not reasons and _has_control(password):
+            reasons = ['contains a line break or another control character']
+        if reasons:
+            found.append(_line(names['replication_password'], None, reasons))
+    if role == 'primary':
+        hosts = server.get('replication_hosts') or []
+        if not hosts:
+            found.append('%s is empty; a primary needs the addresses its replicas connect from'
+                         % names['replication_hosts'])
+        for index, host in enumerate(hosts):
+            reasons = _host_name_reasons(host) if not (isinstance(host, str) and '%' in host) else _text_reasons(host)
+            if reasons:
+                found.append(_line('%s[%d]' % (names['replication_hosts'], index),
+                                   host if isinstance(host, str) else None, reasons))
+    if role == 'replica':
+        reasons = _host_name_reasons(server.get('replication_primary_host'))
+        if reasons:
+            primary = server.get('replication_primary_host')
+            found.append(_line(names['replication_primary_host'], primary if isinstance(primary, str) else None,
+                               reasons + (['a replica needs the address of its primary'] if not primary else [])))
     return found

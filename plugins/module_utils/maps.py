@@ -192,12 +192,13 @@ def host_problem(label, host):
 
 # ------------------------------------------------------------------- map lists
 
-def merge_maps(lists):
+def merge_maps(lists, origins=None):
     """Combine lists of map entries by name: [(label, entries), ...] in order of precedence.
 
     A later entry with a name already seen updates that map's keys (so an inventory
     overrides one map, or retires it with ``state: absent``, without repeating the
-    others); new names are appended. Returns (merged, problems).
+    others); new names are appended. Returns (merged, problems). When origins is a dict,
+    it gets, for each name, where the user wrote it last (``maps[2]``), for messages.
     """
     merged = []
     by_name = {}
@@ -222,6 +223,8 @@ def merge_maps(lists):
                 problems.append('%s: map %r is listed twice in %s; give it once' % (where, name, label))
                 continue
             seen_here.add(name)
+            if origins is not None:
+                origins[name] = where
             if name in by_name:
                 by_name[name].update(entry)
             else:
@@ -238,8 +241,9 @@ def absent_maps(maps):
     return [entry for entry in maps if entry.get('state', 'present') == 'absent']
 
 
-def check_maps(maps, labels=None):
-    """Problems of the map entries themselves: names, states, parameters, queries, options."""
+def check_maps(maps, labels=None, origins=None):
+    """Problems of the map entries themselves: names, states, parameters, queries, options.
+    origins (see merge_maps) says where each name was written, for the messages."""
     labels = labels_for(labels)
     label = labels['maps']
     problems = []
@@ -247,8 +251,10 @@ def check_maps(maps, labels=None):
     for index, entry in enumerate(maps):
         name = entry.get('name')
         if not isinstance(name, str) or not MAP_NAME_RE.match(name):
-            problems.append('%s[%d] (%r): the name must be letters, digits, ".", "_" or "-", starting with a letter '
-                            'or digit (it names the file mysql-NAME.cf)' % (label, index, name))
+            written = (origins or {}).get(name) if isinstance(name, str) else None
+            problems.append('%s (%r): the name must be letters, digits, ".", "_" or "-", starting with a letter '
+                            'or digit (it names the file mysql-NAME.cf)'
+                            % (written or '%s[%d]' % (label, index), name))
             continue
         where = '%s: map %r' % (label, name)
         if name in names:
@@ -367,9 +373,9 @@ def check_checks(checks, maps, labels=None):
 
 
 def check_all(maps, hosts, user, password, dbname, options, union_parameters=(), sender_login_maps=(),
-              settings=None, labels=None, checks=()):
+              settings=None, labels=None, checks=(), origins=None):
     """Every rule that needs no host: raises MapsError listing all problems found."""
-    problems = check_maps(maps, labels)
+    problems = check_maps(maps, labels, origins)
     if present_maps(maps):
         problems.extend(check_connection(hosts, user, password, dbname, options, labels))
     else:

@@ -118,6 +118,36 @@ options:
         type: list
         elements: str
         required: true
+  server:
+    description:
+      - The database server's own settings that the P(mailfleet.postfix_mysql.mailfleet_database#role) role
+        writes, checked before the drop-in is written or the server restarted, so that a value MariaDB cannot
+        start with, or a replication setup that cannot connect, is refused first.
+    type: dict
+    suboptions:
+      bind_address:
+        description:
+          - One IP address or host name, a comma-separated list of them without blanks, or V(*).
+        type: raw
+        default: 127.0.0.1
+      replication_role:
+        description: V(none), V(primary) or V(replica).
+        type: str
+        choices: [none, primary, replica]
+        default: none
+      replication_password:
+        description: The replication account's password; a single string, required with replication. Never shown.
+        type: raw
+        default: ""
+      replication_hosts:
+        description: On a primary, the replicas' addresses (at least one; MariaDB host patterns with C(%) are taken).
+        type: list
+        elements: raw
+        default: []
+      replication_primary_host:
+        description: On a replica, the primary's address or host name.
+        type: raw
+        default: ""
   labels:
     description:
       - What the messages call each option, so that they name the variables the data came from. By default the
@@ -149,6 +179,26 @@ options:
         description: The name for O(reader.hosts).
         type: str
         default: reader.hosts
+      bind_address:
+        description: The name for O(server.bind_address).
+        type: str
+        default: server.bind_address
+      replication_role:
+        description: The name for O(server.replication_role).
+        type: str
+        default: server.replication_role
+      replication_password:
+        description: The name for O(server.replication_password).
+        type: str
+        default: server.replication_password
+      replication_hosts:
+        description: The name for O(server.replication_hosts).
+        type: str
+        default: server.replication_hosts
+      replication_primary_host:
+        description: The name for O(server.replication_primary_host).
+        type: str
+        default: server.replication_primary_host
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.conn

@@ -149,8 +149,15 @@ PLAIN_TEXT = 'Plain-Text-Secret-1'
     ({'mailfleet_database_reader_password': 'x'}, 'mailfleet_database_reader_password is shorter than 2 characters'),
     ({'mf_test_users': [{'email': 'john@example.org', 'password_hash': PLAIN_TEXT}]},
      "mailfleet_database_users[0].password_hash of 'john@example.org' is not in a form Dovecot reads"),
+    ({'mailfleet_database_reader_password': [PLAIN_TEXT]},
+     'mailfleet_database_reader_password must be a single string, not a list'),
+    ({'mailfleet_database_bind_address': '127.0.0.1 10.0.0.5'},
+     "mailfleet_database_bind_address: '127.0.0.1 10.0.0.5' contains a blank"),
+    ({'mailfleet_database_replication_role': 'primary', 'mailfleet_database_replication_hosts': ['10.0.0.12']},
+     'mailfleet_database_replication_password is empty; replication needs a password'),
 ], ids=['domain-blank-and-double-dot', 'domain-empty', 'alias-destination-empty', 'reader-password-empty',
-        'reader-password-one-character', 'password-hash-plain-text'])
+        'reader-password-one-character', 'password-hash-plain-text', 'reader-password-list', 'bind-address-two',
+        'primary-without-replication-password'])
 def test_bad_data_fails_first_with_a_readable_message(extra_vars, message):
     """Refused by the role's first task, on the controller: nothing installed, nothing changed."""
     before = [content_and_reader(host) for host in all_hosts()]
@@ -161,6 +168,9 @@ def test_bad_data_fails_first_with_a_readable_message(extra_vars, message):
     assert reader_password() not in output and PLAIN_TEXT not in output
     assert recap and all(counts['changed'] == 0 for counts in recap.values()), output
     assert [content_and_reader(host) for host in all_hosts()] == before
+    # The server's settings drop-in was not written, and the server was not restarted.
+    for host in all_hosts():
+        assert not host.file('/etc/mysql/mariadb.conf.d/60-mailfleet.cnf').exists
 
 
 def test_argument_spec_refuses_bad_input():

@@ -365,7 +365,7 @@ def test_overriding_one_map_by_name_changes_only_that_map():
     ({'mailfleet_postfix_maps': [{'name': 'email2email', 'state': 'gone'}]},
      ['mailfleet_postfix_maps', 'state must be one of']),
     ({'mailfleet_postfix_maps': [{'name': 'x/y', 'query': 'SELECT 1'}]},
-     ["mailfleet_postfix_maps[4] ('x/y'): the name must be letters"]),
+     ["mailfleet_postfix_maps[0] ('x/y'): the name must be letters"]),
     ({'mailfleet_postfix_maps': [{'name': 'extra'}]},
      ["mailfleet_postfix_maps: map 'extra': the query must not be empty"]),
     ({'mailfleet_postfix_map_options': {'tls_verify': True}},

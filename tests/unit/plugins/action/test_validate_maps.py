@@ -56,7 +56,10 @@ def test_combines_by_name_and_returns_the_maps_with_their_state():
     (dict(maps=[{'name': 'virtual-alias-maps', 'query': 'SELECT 1\n'}]),
      ["mailfleet_postfix_maps: map 'virtual-alias-maps': the query must be one line"]),
     (dict(labels={'mapz': 'x'}), None),
-], ids=['twice-in-one-list', 'connection', 'overridden-query', 'unknown-label'])
+    (dict(maps=[{'name': 'senders', 'query': 'SELECT 1'}, {'name': 'x/y', 'query': 'SELECT 1'}]),
+     ["mailfleet_postfix_maps[1] ('x/y'): the name must be letters, digits, \".\", \"_\" or \"-\", starting "
+      "with a letter or digit (it names the file mysql-NAME.cf)"]),
+], ids=['twice-in-one-list', 'connection', 'overridden-query', 'unknown-label', 'index-in-the-users-list'])
 def test_refuses_naming_the_role_variables(args, problems):
     full = dict(default_maps=DEFAULT_MAPS, hosts=['127.0.0.1'], password=PASSWORD, labels=LABELS)
     full.update(args)

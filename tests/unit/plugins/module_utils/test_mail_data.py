@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils import mail_data as md
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_data import problems
 
 LABELS = dict(
@@ -252,3 +253,47 @@ def test_without_labels_the_module_options_are_named():
                      aliases=alias(destination='')['aliases'], reader=dict(user='', password='x', hosts=[]))
     assert [line.split(' ')[0].rstrip(':') for line in found] == [
         'domains[0].name', 'users[0].email', 'aliases[0].destination', 'reader.user', 'reader.password', 'reader.hosts']
+
+
+SERVER = dict(bind_address='127.0.0.1', replication_role='none', replication_password='',
+              replication_hosts=[], replication_primary_host='')
+SERVER_LABELS = dict(bind_address='mailfleet_database_bind_address',
+                     replication_password='mailfleet_database_replication_password',
+                     replication_hosts='mailfleet_database_replication_hosts',
+                     replication_primary_host='mailfleet_database_replication_primary_host')
+
+
+@pytest.mark.parametrize('change, expected', [
+    ({}, None),
+    (dict(bind_address='0.0.0.0'), None),
+    (dict(bind_address='::'), None),
+    (dict(bind_address='*'), None),
+    (dict(bind_address='10.0.0.5,127.0.0.1'), None),
+    (dict(bind_address='db1.example.org'), None),
+    (dict(replication_role='primary', replication_password='Repl-pw', replication_hosts=['10.0.0.12', '10.0.0.%']),
+     None),
+    (dict(replication_role='replica', replication_password='Repl-pw', replication_primary_host='10.0.0.11'), None),
+    (dict(bind_address='127.0.0.1 10.0.0.5'), "mailfleet_database_bind_address: '127.0.0.1 10.0.0.5' contains a blank"),
+    (dict(bind_address='127.0.0.1\n'), 'mailfleet_database_bind_address: \'127.0.0.1\\n\' contains a blank'),
+    (dict(bind_address='10.0.0.999'), 'is not an IP address'),
+    (dict(bind_address=''), 'mailfleet_database_bind_address: \'\' is empty'),
+    (dict(bind_address=['10.0.0.5']), 'mailfleet_database_bind_address must be a single string, not a list'),
+    (dict(replication_role='primary', replication_hosts=['10.0.0.12']),
+     'mailfleet_database_replication_password is empty; replication needs a password'),
+    (dict(replication_role='primary', replication_password=['x', 'y'], replication_hosts=['10.0.0.12']),
+     'mailfleet_database_replication_password must be a single string, not a list'),
+    (dict(replication_role='primary', replication_password='Repl-pw'), 'mailfleet_database_replication_hosts is empty'),
+    (dict(replication_role='primary', replication_password='Repl-pw', replication_hosts=['10.0.0.12 10.0.0.13']),
+     "mailfleet_database_replication_hosts[0]: '10.0.0.12 10.0.0.13' contains a blank"),
+    (dict(replication_role='replica', replication_password='Repl-pw'),
+     "mailfleet_database_replication_primary_host: '' is empty; a replica needs the address of its primary"),
+], ids=['default', 'any-v4', 'any-v6', 'star', 'list', 'name', 'primary', 'replica', 'two-with-blank', 'newline',
+        'bad-ip', 'empty', 'a-list', 'no-replication-password', 'replication-password-list', 'primary-no-replicas',
+        'replica-host-with-blank', 'replica-without-primary'])
+def test_server_settings(change, expected):
+    found = md.server_problems(dict(SERVER, **change), SERVER_LABELS)
+    if expected is None:
+        assert found == []
+    else:
+        assert any(expected in line for line in found), found
+        assert 'Repl-pw' not in '\n'.join(found)
