@@ -14,6 +14,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps impor
     MapsError,
     check_all,
     check_for_host,
+    config_dir_problems,
     merge_maps,
     shared_argument_spec,
 )
@@ -25,6 +26,8 @@ ARGUMENT_SPEC.update(
     checks=dict(type='list', elements='dict', default=[]),
     labels=dict(type='dict', default={}),
     mail_version=dict(type='str'),
+    installed=dict(type='bool'),
+    config_dir=dict(type='path', default='/etc/postfix'),
     chrooted_map_readers=dict(type='list', elements='str', default=[]),
 )
 
@@ -55,6 +58,10 @@ class ActionModule(ActionBase):
                 check_all(maps, args['hosts'], args['user'], args['password'] or '', args['dbname'], args['options'],
                           args['union_parameters'], args['sender_login_maps'], args['settings'], labels,
                           args['checks'], origins)
+                if args['installed'] is not None:
+                    problems = config_dir_problems(args['config_dir'], args['installed'], labels)
+                    if problems:
+                        raise MapsError(problems)
                 if args['mail_version']:
                     check_for_host(maps, args['hosts'], args['options'], args['proxy'], args['mail_version'],
                                    args['chrooted_map_readers'], labels)

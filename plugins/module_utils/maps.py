@@ -72,6 +72,7 @@ DEFAULT_LABELS = dict(
     sender_login_maps='sender_login_maps',
     settings='settings',
     checks='checks',
+    config_dir='config_dir',
 )
 
 
@@ -386,6 +387,14 @@ def check_all(maps, hosts, user, password, dbname, options, union_parameters=(),
         problems.extend(check_checks(checks, maps, labels))
     if problems:
         raise MapsError(problems)
+
+
+def config_dir_problems(config_dir, answers, labels=None):
+    """The problem of a configuration directory that postconf does not answer for."""
+    if answers:
+        return []
+    return ['%s: postconf -c %s does not answer on this host: is %s a Postfix configuration directory with a '
+            'main.cf?' % (labels_for(labels)['config_dir'], config_dir, config_dir)]
 
 
 def check_for_host(maps, hosts, options, proxy, mail_version, chrooted_map_readers, labels=None):

@@ -278,6 +278,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps impor
     check_all,
     check_for_host,
     client_file_path,
+    config_dir_problems,
     main_cf_settings,
     references,
     shared_argument_spec,
@@ -412,8 +413,7 @@ def main():
     postconf = PostconfRunner(module, config_dir)
     mail_version = postconf.value('mail_version')
     if not mail_version:
-        module.fail_json(msg='postconf -c %s does not answer: is %s a Postfix configuration directory with a main.cf?'
-                         % (config_dir, config_dir))
+        module.fail_json(msg=config_dir_problems(config_dir, False)[0])
     _rc, fields, _err = postconf.run(postconf.argv('-F', '*/*/chroot', '*/*/command'), 'read master.cf')
     try:
         check_for_host(maps, p['hosts'], p['options'], p['proxy'], mail_version, chrooted_map_readers(fields))

@@ -42,6 +42,16 @@ options:
     type: list
     elements: dict
     default: []
+  installed:
+    description:
+      - Whether C(postconf) answers for O(config_dir) on the host
+        (RV(mailfleet.postfix_mysql.postfix_info#module:installed)). V(false) is refused, naming
+        O(config_dir) (see O(labels)).
+    type: bool
+  config_dir:
+    description: The Postfix configuration directory the maps are written to.
+    type: path
+    default: /etc/postfix
   checks:
     description:
       - Lookups to be made after the maps are applied, as for

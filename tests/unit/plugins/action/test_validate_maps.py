@@ -76,3 +76,14 @@ def test_a_wrong_type_is_refused_by_the_argument_spec():
     # Ansible turns AnsibleActionFail into the task's failure message.
     with pytest.raises(AnsibleActionFail, match="argument 'proxy' is of type str"):
         run_action(dict(default_maps=DEFAULT_MAPS, hosts='127.0.0.1', password=PASSWORD, proxy='maybe'))
+
+
+def test_a_configuration_directory_postconf_does_not_answer_for_is_named():
+    result = run_action(dict(default_maps=DEFAULT_MAPS, hosts=['127.0.0.1'], password=PASSWORD,
+                             installed=False, config_dir='/etc/postfx',
+                             labels=dict(LABELS, config_dir='mailfleet_postfix_config_dir')))
+    assert result['failed'] is True
+    assert result['msg'] == ('mailfleet_postfix_config_dir: postconf -c /etc/postfx does not answer on this host: '
+                             'is /etc/postfx a Postfix configuration directory with a main.cf?')
+    assert not run_action(dict(default_maps=DEFAULT_MAPS, hosts=['127.0.0.1'], password=PASSWORD,
+                               installed=True)).get('failed')

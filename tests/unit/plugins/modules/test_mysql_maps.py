@@ -270,7 +270,7 @@ def test_equivalent_spellings_of_main_cf_are_unchanged(run_module, tmp_path):
 def test_a_postfix_that_does_not_answer_is_named(run_module, tmp_path):
     run_module.postconf.version = None
     kind, result, _module, _fake = run_module({})
-    assert kind == 'fail' and 'postconf -c %s does not answer' % tmp_path in result['msg']
+    assert kind == 'fail' and 'config_dir: postconf -c %s does not answer' % tmp_path in result['msg']
     assert files_of(tmp_path) == {}
 
 
