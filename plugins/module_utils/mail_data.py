@@ -23,6 +23,8 @@ import re
 import unicodedata
 from encodings import idna
 
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps import kind_of
+
 # Column sizes of the ISPmail tables, as mail_database creates them. A longer value is
 # refused here rather than cut short (or refused half-way) by the server.
 DOMAIN_LENGTH = 50          # virtual_domains.name
@@ -220,7 +222,7 @@ def secret_type_reasons(value):
     ("['...']") without a word, and that text would become the password."""
     if value is None or isinstance(value, str):
         return []
-    return ['must be a single string, not a %s (was a YAML list or mapping meant?)' % type(value).__name__]
+    return ['must be a single string, not a %s' % kind_of(value)]
 
 
 def password_hash_reasons(value):
@@ -399,7 +401,7 @@ def server_argument_spec():
 def _host_name_reasons(value):
     """Why value is not one IP address or host name (as MariaDB and CHANGE MASTER take them)."""
     if not isinstance(value, str):
-        return ['must be a single string, not a %s' % type(value).__name__]
+        return ['must be a single string, not a %s' % kind_of(value)]
     if not value:
         return ['is empty']
     reasons = _text_reasons(value)

@@ -125,6 +125,19 @@ def option_text(value):
     return '%s' % (value,)
 
 
+def kind_of(value):
+    """A value's kind in the user's words (Ansible hands tagged subclasses of list and dict)."""
+    if isinstance(value, dict):
+        return 'mapping'
+    if isinstance(value, (list, tuple)):
+        return 'list'
+    if isinstance(value, bool):
+        return 'boolean'
+    if isinstance(value, (int, float)):
+        return 'number'
+    return type(value).__name__
+
+
 def version_tuple(version):
     """'3.7.11' -> (3, 7, 11); parts that are not numbers end the tuple."""
     parts = []
@@ -319,8 +332,7 @@ def check_connection(hosts, user, password, dbname, options, labels=None):
         if problem:
             problems.append(problem)
     if password is not None and not isinstance(password, str):
-        problems.append('%s must be a single string, not a %s (was a YAML list or mapping meant?)'
-                        % (labels['password'], type(password).__name__))
+        problems.append('%s must be a single string, not a %s' % (labels['password'], kind_of(password)))
     elif not password:
         problems.append('%s must not be empty' % labels['password'])
     elif re.search(r'[\r\n\0]', password) or password != password.strip():

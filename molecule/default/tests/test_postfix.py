@@ -372,6 +372,8 @@ def test_overriding_one_map_by_name_changes_only_that_map():
      ["mailfleet_postfix_map_options: 'tls_verify' is not a mysql_table(5) option"]),
     ({'mailfleet_postfix_db_hosts': ['db1:port']}, ['mailfleet_postfix_db_hosts', 'the port must be a number']),
     ({'mailfleet_postfix_db_password': ' padded'}, ['mailfleet_postfix_db_password must be one line without']),
+    ({'mailfleet_postfix_db_password': ['Pw-List-One-913', 'Pw-List-Two-913']},
+     ['mailfleet_postfix_db_password must be a single string, not a list']),
     ({'mailfleet_postfix_extra_settings': {'virtual_alias_maps': 'hash:/etc/postfix/virtual'}},
      ['mailfleet_postfix_extra_settings sets virtual_alias_maps, which the maps set']),
     ({'mailfleet_postfix_sender_login_maps': ['senders']},
@@ -380,7 +382,7 @@ def test_overriding_one_map_by_name_changes_only_that_map():
      ['mutually exclusive', 'map|parameter']),
     ({'mailfleet_postfix_maps': [{'name': 'email2email', 'state': 'absent'}]},
      ["mailfleet_postfix_checks[3]: map 'email2email' is not a present map"]),
-], ids=['state', 'name', 'no-query', 'option', 'port', 'password-blank', 'settings-fight', 'sender-login', 'checks',
+], ids=['state', 'name', 'no-query', 'option', 'port', 'password-blank', 'password-list', 'settings-fight', 'sender-login', 'checks',
         'check-of-a-retired-map'])
 def test_bad_input_fails_on_the_controller_before_the_host_is_asked(extra, fragments):
     before = [snapshot(h) for h in converged_hosts()]
@@ -388,7 +390,7 @@ def test_bad_input_fails_on_the_controller_before_the_host_is_asked(extra, fragm
     assert rc != 0
     for fragment in fragments:
         assert fragment in output, output
-    assert 'Traceback' not in output and PASSWORD not in output
+    assert 'Traceback' not in output and PASSWORD not in output and 'Pw-List-One-913' not in output
     # Refused by the argument spec or the first task: the host was never asked anything.
     assert 'Read what Postfix this host has' not in output
     assert all(counts['changed'] == 0 for counts in recap.values())

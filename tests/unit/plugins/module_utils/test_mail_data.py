@@ -201,7 +201,7 @@ CASES = [
     pytest.param(reader(user=''), "mailfleet_database_reader_user: '' is empty", id='reader-user-empty'),
     pytest.param(reader(password=['Reader-List-Pw-61']),
                  'mailfleet_database_reader_password must be a single string, not a list', id='reader-password-list'),
-    pytest.param(user(password_hash={'x': 1}), 'password_hash of \'john@example.org\' must be a single string, not a dict',
+    pytest.param(user(password_hash={'x': 1}), 'password_hash of \'john@example.org\' must be a single string, not a mapping',
                  id='hash-mapping'),
     pytest.param(reader(user='u' * 81), 'is 81 characters long; MariaDB account names hold at most 80', id='reader-user-81'),
     pytest.param(reader(user='mailuser '), 'starts or ends with a blank', id='reader-user-blank'),

@@ -60,7 +60,10 @@ REFUSED = [
     ('password-blank-around', dict(password=PASSWORD + ' '), "password must be one line without leading or trailing"),
     ('password-newline', dict(password='a\nb'), "password must be one line"),
     ('password-list', dict(password=[PASSWORD]), "password must be a single string, not a list"),
-    ('password-number', dict(password=1234), "password must be a single string, not a int"),
+    ('password-number', dict(password=1234), "password must be a single string, not a number"),
+    # What Ansible hands a module or action: subclasses of list and dict, named in the user's words.
+    ('password-tagged-list', dict(password=type('_TaggedList', (list,), {})([PASSWORD])),
+     "password must be a single string, not a list"),
     ('hosts-empty', dict(hosts=[]), "hosts: give at least one database host"),
     ('host-two-in-one', dict(hosts=['10.0.0.1 10.0.0.2']), "is not one host"),
     ('host-comma', dict(hosts=['10.0.0.1,10.0.0.2']), "is not one host"),
