@@ -172,7 +172,7 @@ $TOPNOOP
   \`mailfleet_postfix_checks\` lookups (one here); \`validate_maps\` runs on the
   controller and costs no round trip. The package, debconf and service tasks are skipped
   when \`postfix_info\` found nothing missing. An unchanged database host costs three:
-  \`system_info\`, its settings drop-in (a \`template\` task, which decides itself) and
+  \`system_info\`, its settings drop-in (\`mariadb_server_settings\`, which decides itself) and
   \`mail_database\` (database, content and the reader account of every mail host in
   one call).
 - The hosts of a task run in parallel (5 forks), but on $(nproc) CPU(s) 4 hosts' module runs

@@ -108,6 +108,19 @@ def test_database_listens_on_the_fleet_network(name):
     assert node(name).socket('tcp://%s:3306' % ADDRESS[name]).is_listening
 
 
+@pytest.mark.parametrize('name, role_lines', [
+    (DB1, ['server_id = 1']),
+    (DB2, ['server_id = 2', 'read_only = ON']),
+])
+def test_database_settings_drop_in(name, role_lines):
+    text = node(name).check_output('cat /etc/mysql/mariadb.conf.d/60-mailfleet.cnf').splitlines()
+    assert text[1] == '[mysqld]' and 'bind-address = %s' % ADDRESS[name] in text
+    assert all(line in text for line in role_lines + ['log_bin = mariadb-bin', 'binlog_format = ROW'])
+    assert ('read_only = ON' in text) == (name == DB2)
+    drop_in = node(name).file('/etc/mysql/mariadb.conf.d/60-mailfleet.cnf')
+    assert (drop_in.user, drop_in.group, drop_in.mode) == ('root', 'root', 0o644)
+
+
 def test_replica_runs_with_gtid():
     status = node(DB2).check_output('mariadb --execute=%s', 'SHOW SLAVE STATUS\\G')
     assert 'Slave_IO_Running: Yes' in status and 'Slave_SQL_Running: Yes' in status, status

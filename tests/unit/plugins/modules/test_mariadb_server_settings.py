@@ -1,0 +1,91 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailfleet.postfix_mysql contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import grp
+import os
+import pwd
+import stat
+
+import pytest
+
+from ansible_collections.mailfleet.postfix_mysql.plugins.modules import mariadb_server_settings as module_under_test
+from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.module_harness import run_main
+
+OWNER = pwd.getpwuid(os.getuid()).pw_name
+GROUP = grp.getgrgid(os.getgid()).gr_name
+SETTINGS = {'bind-address': '10.0.0.11', 'server_id': 1, 'log_slave_updates': True}
+TEXT = ('# Managed by mailfleet.postfix_mysql: changes made here are overwritten.\n'
+        '[mysqld]\nbind-address = 10.0.0.11\nserver_id = 1\nlog_slave_updates = ON\n')
+
+
+@pytest.fixture
+def run(monkeypatch, tmp_path):
+    path = str(tmp_path / '60-mailfleet.cnf')
+
+    def run(**args):
+        full = dict(path=path, owner=OWNER, group=GROUP, settings=SETTINGS)
+        full.update(args)
+        return run_main(monkeypatch, module_under_test.main, full, commands=lambda argv: (1, '', 'no command'))
+
+    run.path = path
+    return run
+
+
+def test_writes_the_settings_in_order_and_then_changes_nothing(run):
+    kind, result, _module = run(_ansible_diff=True)
+    assert (kind, result['changed'], result['reasons']) == ('exit', True, ['created'])
+    assert open(run.path).read() == TEXT and result['diff']['after'] == TEXT
+    assert stat.S_IMODE(os.stat(run.path).st_mode) == 0o644
+    mtime = os.stat(run.path).st_mtime_ns
+    kind, result, _module = run()
+    assert (kind, result['changed'], result['reasons']) == ('exit', False, [])
+    assert os.stat(run.path).st_mtime_ns == mtime
+
+
+def test_a_changed_value_is_rewritten_and_a_wrong_mode_corrected(run):
+    run()
+    os.chmod(run.path, 0o600)
+    kind, result, _module = run(settings=dict(SETTINGS, server_id=2))
+    assert (kind, result['reasons']) == ('exit', ['content'])
+    assert 'server_id = 2\n' in open(run.path).read()
+    assert stat.S_IMODE(os.stat(run.path).st_mode) == 0o644
+    os.chmod(run.path, 0o600)
+    kind, result, _module = run(settings=dict(SETTINGS, server_id=2))
+    assert (kind, result['changed'], result['reasons']) == ('exit', True, ['attributes'])
+
+
+def test_check_mode_reports_and_writes_nothing(run):
+    kind, result, _module = run(_ansible_check_mode=True)
+    assert (kind, result['changed']) == ('exit', True) and not os.path.exists(run.path)
+
+
+def test_absent_removes_the_file_once(run):
+    run()
+    kind, result, _module = run(state='absent', _ansible_diff=True)
+    assert (kind, result['changed'], result['reasons']) == ('exit', True, ['removed'])
+    assert result['diff']['before'] == TEXT and not os.path.exists(run.path)
+    kind, result, _module = run(state='absent')
+    assert (kind, result['changed']) == ('exit', False)
+
+
+@pytest.mark.parametrize('settings, message', [
+    ({'bind address': '1'}, "settings: 'bind address' is not a MariaDB option name"),
+    ({'bind-address': '127.0.0.1\n'}, 'settings: bind-address must be one non-empty line'),
+    ({'bind-address': ''}, 'settings: bind-address must be one non-empty line'),
+    ({'bind-address': ['a', 'b']}, 'settings: bind-address must be a single value'),
+])
+def test_bad_settings_are_refused_and_nothing_is_written(run, settings, message):
+    kind, result, _module = run(settings=settings)
+    assert kind == 'fail' and message in result['msg']
+    assert not os.path.exists(run.path)
+
+
+def test_a_directory_in_the_way_is_refused(run):
+    os.mkdir(run.path)
+    kind, result, _module = run()
+    assert kind == 'fail' and 'is not a regular file' in result['msg']
