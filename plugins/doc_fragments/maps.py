@@ -32,7 +32,9 @@ options:
     description:
       - The password of O(user). One line without leading or trailing blanks. Required when a map
         is present.
-    type: str
+      - A single string; a list or a mapping is refused (Ansible would otherwise turn it into its
+        Python text and that would become the password).
+    type: raw
   dbname:
     description: The database name.
     type: str

@@ -69,7 +69,8 @@ options:
           - At least 2 characters, without leading or trailing blanks and without line breaks or other
             control characters. Postfix's client files (mysql_table(5)) strip such blanks and cannot hold
             a line break, so such a password would never work there.
-        type: str
+          - A single string; a list or a mapping is refused.
+        type: raw
         required: true
       hosts:
         description:
@@ -139,8 +140,9 @@ options:
             string that starts with C($1$), C($5$), C($6$), C($2a$), C($2b$), C($2y$), C($argon2id$) or C($y$).
             Anything else, such as a plain text password, is refused.
           - To store a plain text password on purpose, write it in Dovecot's own scheme, V({PLAIN}secret).
+          - A single string; a list or a mapping is refused.
           - Messages name the user by its address, never by this value.
-        type: str
+        type: raw
       quota:
         description: Quota in bytes, V(0) for none; not negative.
         type: int

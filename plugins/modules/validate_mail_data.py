@@ -66,7 +66,8 @@ options:
           - The hashed password, C({SCHEME}...) (as C(doveadm pw) prints it) or a crypt string (C($6$...),
             C($2y$...), C($y$...), C($argon2id$...)). Required when O(users[].state=present).
           - A plain text password stored on purpose is written in Dovecot's own scheme, V({PLAIN}secret).
-        type: str
+          - A single string; a list or a mapping is refused.
+        type: raw
       quota:
         description: Quota in bytes, V(0) for none; not negative.
         type: int
@@ -111,7 +112,8 @@ options:
           - Its password; at least 2 characters, no leading or trailing blanks, no line breaks or other control
             characters (a Postfix client file strips the blanks and cannot hold a line break).
           - Never shown, not even in a failure message.
-        type: str
+          - A single string; a list or a mapping is refused.
+        type: raw
         required: true
       hosts:
         description: The hosts the account may connect from; at least one, each without blanks.

@@ -42,14 +42,17 @@ def run_module(monkeypatch, tmp_path):
     fake postconf whose main.cf (run_module.postconf) lives as long as the test."""
     postconf = FakePostconf()
 
+    def postconf_now(argv):
+        # Whatever run_module.postconf is when the module calls it (a test may swap it).
+        return run.postconf(argv)
+
     def run(args, fake=None):
         fake = fake if fake is not None else FakePostfix()
         monkeypatch.setattr(mysql_maps, 'PostmapRunner', fake)
         full = dict(maps=MAPS, hosts=['10.0.0.1'], user='mailuser', password=PASSWORD, dbname='mailserver',
                     config_dir=str(tmp_path), owner=OWNER, group=GROUP)
         full.update(args)
-        kind, result, module = run_main(monkeypatch, mysql_maps.main, full, bin_dir='/usr/sbin',
-                                        commands=lambda argv: run.postconf(argv))
+        kind, result, module = run_main(monkeypatch, mysql_maps.main, full, bin_dir='/usr/sbin', commands=postconf_now)
         return kind, result, module, fake
 
     run.postconf = postconf
