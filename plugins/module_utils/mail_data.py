@@ -23,7 +23,7 @@ import re
 import unicodedata
 from encodings import idna
 
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps import kind_of
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps import string_type_reasons
 
 # Column sizes of the ISPmail tables, as mail_database creates them. A longer value is
 # refused here rather than cut short (or refused half-way) by the server.
@@ -74,7 +74,7 @@ def argument_spec():
         users=dict(type='list', elements='dict', default=[], options=dict(
             email=dict(type='str', required=True),
             # raw, not str: a list would silently become the text "['...']" (see
-            # secret_type_reasons); the type is checked with the other rules.
+            # maps.string_type_reasons); the type is checked with the other rules.
             password_hash=dict(type='raw', no_log=True),
             quota=dict(type='int', default=0),
             state=dict(type='str', default='present', choices=['present', 'absent']),
@@ -217,18 +217,11 @@ def address_reasons(address, catch_all=False):
     return reasons
 
 
-def secret_type_reasons(value):
-    """A secret must be text: Ansible would turn a list or a mapping into its Python text
-    ("['...']") without a word, and that text would become the password."""
-    if value is None or isinstance(value, str):
-        return []
-    return ['must be a single string, not a %s' % kind_of(value)]
-
-
 def password_hash_reasons(value):
     """Why value is not a password hash Dovecot reads; the reasons never quote it."""
-    if secret_type_reasons(value):
-        return secret_type_reasons(value)
+    reasons = string_type_reasons(value)
+    if reasons:
+        return reasons
     if not value:
         return ['is required when state is present']
     reasons = []
@@ -247,8 +240,9 @@ def password_hash_reasons(value):
 
 def reader_password_reasons(password):
     """Why password cannot be the read-only account's password; the reasons never quote it."""
-    if secret_type_reasons(password):
-        return secret_type_reasons(password)
+    reasons = string_type_reasons(password)
+    if reasons:
+        return reasons
     if not password:
         return ['is empty; the read-only account needs a password']
     reasons = []
@@ -400,8 +394,9 @@ def server_argument_spec():
 
 def _host_name_reasons(value):
     """Why value is not one IP address or host name (as MariaDB and CHANGE MASTER take them)."""
-    if not isinstance(value, str):
-        return ['must be a single string, not a %s' % kind_of(value)]
+    reasons = string_type_reasons(value)
+    if reasons:
+        return reasons
     if not value:
         return ['is empty']
     reasons = _text_reasons(value)
@@ -414,8 +409,8 @@ def _host_name_reasons(value):
         pass
     if re.match(r'^[0-9.]+$', value):
         return ['is not an IP address']
-    return ['is neither an IP address nor a host name (%s)' % '; '.join(domain_reasons(value))] \
-        if domain_reasons(value) else []
+    not_a_name = domain_reasons(value)
+    return ['is neither an IP address nor a host name (%s)' % '; '.join(not_a_name)] if not_a_name else []
 
 
 def server_problems(server, labels=None):
@@ -441,7 +436,7 @@ def server_problems(server, labels=None):
     role = server.get('replication_role') or 'none'
     if role != 'none':
         password = server.get('replication_password')
-        reasons = secret_type_reasons(password)
+        reasons = string_type_reasons(password)
         if not reasons and not password:
             reasons = ['is empty; replication needs a password for its account']
         elif not reasons and _has_control(password):

@@ -138,6 +138,15 @@ def kind_of(value):
     return type(value).__name__
 
 
+def string_type_reasons(value):
+    """Why a value that must be text is not: Ansible would turn a list or a mapping given
+    for a str option into its Python text ("['...']") without a word, and for a password
+    that text would become the password. None (not given) is left to the other rules."""
+    if value is None or isinstance(value, str):
+        return []
+    return ['must be a single string, not a %s' % kind_of(value)]
+
+
 def version_tuple(version):
     """'3.7.11' -> (3, 7, 11); parts that are not numbers end the tuple."""
     parts = []
@@ -331,8 +340,8 @@ def check_connection(hosts, user, password, dbname, options, labels=None):
         problem = _one_line_problem(labels[key], value)
         if problem:
             problems.append(problem)
-    if password is not None and not isinstance(password, str):
-        problems.append('%s must be a single string, not a %s' % (labels['password'], kind_of(password)))
+    if string_type_reasons(password):
+        problems.extend('%s %s' % (labels['password'], reason) for reason in string_type_reasons(password))
     elif not password:
         problems.append('%s must not be empty' % labels['password'])
     elif re.search(r'[\r\n\0]', password) or password != password.strip():
