@@ -43,6 +43,7 @@ import re
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import (
     C_LOCALE_ENV,
     REDACTED,
+    chrooted_map_readers,
     parse_diagnostics,
 )
 
@@ -263,6 +264,19 @@ def base_argv(postconf, config_dir=None):
     if config_dir:
         argv.extend(['-c', config_dir])
     return argv
+
+
+def expanded_value_argv(postconf, name, config_dir=None):
+    """``postconf [-c DIR] -x -h NAME``: the value of NAME as the host's Postfix uses it.
+
+    -h prints the value alone (the default when main.cf does not set it), with runs of
+    blanks collapsed; -x expands ``$name`` references recursively (postconf(1): "Expand
+    $name in main.cf or master.cf parameter values", Postfix 2.10+), which -h alone does
+    not: ``virtual_mailbox_domains = $virtual_mailbox_maps`` would come back as that text.
+    Raises PostconfError for a name that is not a parameter name.
+    """
+    validate_name(name)
+    return base_argv(postconf, config_dir) + ['-x', '-h', name]
 
 
 def read_argv(postconf, names, config_dir=None):
@@ -505,6 +519,12 @@ class PostconfRunner(object):
         argv = read_argv(self.binary, names, self.config_dir)
         _rc, stdout, stderr = self.run(argv, 'read %s from %s' % (', '.join(names), self.main_cf))
         return parse_current(names, stdout, stderr)
+
+    def chrooted_map_readers(self, check=True):
+        """The chrooted services that read maps (see postfix_cli.chrooted_map_readers);
+        without check, [] when postconf does not answer."""
+        _rc, fields, _stderr = self.run(self.argv('-F', '*/*/chroot', '*/*/command'), 'read master.cf', check=check)
+        return chrooted_map_readers(fields)
 
     def explicit(self):
         """Every explicit main.cf setting, name -> value (``postconf -n``)."""

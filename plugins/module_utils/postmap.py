@@ -33,11 +33,9 @@ import subprocess
 import threading
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
-    base_argv,
     classify as classify_postconf_message,
     sanitize as sanitize_postconf_stderr,
     split_list,
-    validate_name,
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import (
     C_LOCALE_ENV,
@@ -562,21 +560,8 @@ def check_tables(postmap, tables, key, config_dir=None, runner=None, timeout=DEF
 _TABLE_ITEM_RE = re.compile(r'^[A-Za-z0-9_]+:\S')
 
 
-def parameter_argv(postconf, name, config_dir=None):
-    """``postconf [-c DIR] -x -h NAME``: the value of NAME as the host's Postfix uses it.
-
-    -h prints the value alone (the default when main.cf does not set it), with runs of
-    blanks collapsed; -x expands ``$name`` references recursively (postconf(1): "Expand
-    $name in main.cf or master.cf parameter values", Postfix 2.10+), which -h alone does
-    not: ``virtual_mailbox_domains = $virtual_mailbox_maps`` would come back as that text.
-    Raises PostconfError for a name that is not a parameter name.
-    """
-    validate_name(name)
-    return base_argv(postconf, config_dir) + ['-x', '-h', name]
-
-
 def parameter_tables(name, rc, stdout, stderr, main_cf='main.cf'):
-    """The tables of main.cf parameter NAME, in order, from a parameter_argv run.
+    """The tables of main.cf parameter NAME, in order, from an expanded_value_argv run (module_utils/postconf.py).
 
     The value is split the way Postfix splits it (commas and/or blanks, a ``{...}`` group
     such as ``unionmap:{a, b}`` kept whole). Raises PostmapError, with kind:

@@ -291,10 +291,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf i
     plan_absent,
     plan_present,
 )
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import (
-    chrooted_map_readers,
-    redact,
-)
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import redact
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import (
     PostmapError,
     PostmapRunner,
@@ -414,9 +411,8 @@ def main():
     mail_version = postconf.value('mail_version')
     if not mail_version:
         module.fail_json(msg=config_dir_problems(config_dir, False)[0])
-    _rc, fields, _err = postconf.run(postconf.argv('-F', '*/*/chroot', '*/*/command'), 'read master.cf')
     try:
-        check_for_host(maps, p['hosts'], p['options'], p['proxy'], mail_version, chrooted_map_readers(fields))
+        check_for_host(maps, p['hosts'], p['options'], p['proxy'], mail_version, postconf.chrooted_map_readers())
     except MapsError as exc:
         module.fail_json(msg='; '.join(exc.problems), problems=exc.problems, mail_version=mail_version)
     try:

@@ -105,7 +105,6 @@ missing_packages:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import PostconfRunner
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import chrooted_map_readers
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import missing_packages, unit_state
 
 
@@ -130,13 +129,11 @@ def main():
         version = postconf.value('mail_version')
         if version:
             _rc, types, _err = postconf.run(postconf.argv('-m'), 'list the map types', check=False)
-            _rc, fields, _err = postconf.run(postconf.argv('-F', '*/*/chroot', '*/*/command'), 'read master.cf',
-                                             check=False)
             result.update(
                 installed=True,
                 mail_version=version,
                 map_types=sorted(types.split()),
-                chrooted_map_readers=chrooted_map_readers(fields),
+                chrooted_map_readers=postconf.chrooted_map_readers(check=False),
             )
     module.exit_json(**result)
 

@@ -270,6 +270,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf i
     SBIN_DIRS,
     PostconfError,
     PostconfRunner,
+    expanded_value_argv,
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import redact
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import (
@@ -277,7 +278,6 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap im
     PostmapRunner,
     format_table,
     mismatches,
-    parameter_argv,
     parameter_tables,
     query_tables,
     redact_answers,
@@ -308,7 +308,7 @@ def resolve_parameter(module, name, config_dir, result):
     """The tables that the host's main.cf lists for parameter name (see parameter_tables)."""
     runner = PostconfRunner(module, config_dir)
     try:
-        argv = parameter_argv(runner.binary, name, config_dir)
+        argv = expanded_value_argv(runner.binary, name, config_dir)
     except PostconfError as exc:
         module.fail_json(msg='refused parameter: %s' % exc, error_kind='refused', **result)
     # check=False: parameter_tables tells a failed postconf from an unknown name (exit 0).

@@ -363,3 +363,11 @@ def test_names_to_change_uses_the_modules_comparison(settings, stdout, stderr, e
 def test_names_to_change_refuses_what_the_module_refuses():
     with pytest.raises(pc.PostconfError):
         pc.names_to_change({'bad name': 'x'}, '', '')
+
+
+@pytest.mark.parametrize('config_dir, argv', [
+    (None, ['/usr/sbin/postconf', '-x', '-h', 'virtual_alias_maps']),
+    ('/etc/postfix-out', ['/usr/sbin/postconf', '-c', '/etc/postfix-out', '-x', '-h', 'virtual_alias_maps']),
+])
+def test_expanded_value_argv_expands_references(config_dir, argv):
+    assert pc.expanded_value_argv('/usr/sbin/postconf', 'virtual_alias_maps', config_dir) == argv

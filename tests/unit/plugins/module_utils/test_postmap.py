@@ -358,14 +358,6 @@ def test_unionmap_names_the_hosts_and_hides_the_passwords_of_its_tables(tmp_path
     assert PASSWORD not in str(raised.value)
 
 
-@pytest.mark.parametrize('config_dir, argv', [
-    (None, ['/usr/sbin/postconf', '-x', '-h', 'virtual_alias_maps']),
-    ('/etc/postfix-out', ['/usr/sbin/postconf', '-c', '/etc/postfix-out', '-x', '-h', 'virtual_alias_maps']),
-])
-def test_parameter_argv_expands_references(config_dir, argv):
-    assert pm.parameter_argv('/usr/sbin/postconf', 'virtual_alias_maps', config_dir) == argv
-
-
 @pytest.mark.parametrize('stdout, tables', [
     ('mysql:/etc/postfix/a.cf, mysql:/etc/postfix/b.cf\n', ['mysql:/etc/postfix/a.cf', 'mysql:/etc/postfix/b.cf']),
     ('mysql:/etc/postfix/a.cf mysql:/etc/postfix/b.cf,,proxy:mysql:/etc/postfix/c.cf\n',
