@@ -156,10 +156,6 @@ def tighten(path, mode):
         os.chmod(path, current & mode)
 
 
-def _rename(temp, path):
-    os.rename(temp, path)
-
-
 def _set_attributes(path, uid, gid, mode):
     tighten(path, mode)
     os.chown(path, uid, gid)
@@ -175,7 +171,7 @@ def install(wanted_files, uid, gid, mode, validate=None, move=None, set_attribut
     set_attributes(path) gives a live file its owner, group and mode (and whatever else
     the caller keeps, such as SELinux contexts). Files to remove are left to remove().
     """
-    move = move or _rename
+    move = move or os.rename
     set_attributes = set_attributes or (lambda path: _set_attributes(path, uid, gid, mode))
     changed = [w for w in wanted_files if w.changed and not w.removed]
     new_files = [w for w in changed if w.content_changed]
