@@ -75,4 +75,18 @@ options:
         comma-joined). A parameter the maps set is refused here.
     type: dict
     default: {}
-'''
+  retry_interval:
+    description:
+      - "Seconds Postfix leaves a database host alone after a failed connection or query before it
+        tries that host again; meanwhile lookups through it answer 4xx (mail is deferred, never
+        bounced). Written as the mysql_table(5) option C(retry_interval) on hosts whose Postfix
+        has it (3.9 and later), unless O(options) sets that option itself. Older releases wait a
+        fixed 60 seconds, whatever the setting."
+      - "On releases that would otherwise put a table's only host out of service after one failed
+        query (before 3.7.13, 3.8.8, 3.9.2 and 3.10.0; Debian 12 ships 3.7.11), a single entry of
+        O(hosts) is written twice, so that a restarted database is reconnected at once."
+      - At least V(1). The default V(2) has mail accepted again within about 2 seconds of the
+        database coming back, and costs a down database at most one connection attempt per table
+        and Postfix process every 2 seconds.
+    type: int
+    default: 2

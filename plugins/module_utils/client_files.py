@@ -18,6 +18,7 @@ __metaclass__ = type
 
 import errno
 import os
+import re
 import stat
 import tempfile
 import time
@@ -31,6 +32,10 @@ HEADER = '# Managed by mailfleet.postfix_mysql: changes made here are overwritte
 # to two seconds. A file written here is complete (written, fsynced) before anyone reads
 # it, so its times are set this many seconds back.
 SETTLED_SECONDS = 2
+
+
+# What write_temporary() names its files: ``.mysql-NAME.cf.RANDOM.new``.
+_TEMPORARY_RE = re.compile(r'^\.mysql-[A-Za-z0-9][A-Za-z0-9._-]*\.cf\.[A-Za-z0-9_]+\.new$')
 
 
 class ClientFileError(Exception):
@@ -162,14 +167,15 @@ def _set_attributes(path, uid, gid, mode):
     os.chmod(path, mode)
 
 
-def install(wanted_files, uid, gid, mode, validate=None, move=None, set_attributes=None):
+def install(wanted_files, uid, gid, mode, validate=None, move=None, set_attributes=None, going_live=None):
     """Put the changed files live, all of them or none.
 
     validate(new_files) is called once with every file whose text is new, while the texts
     sit in their temporary files (wanted.temp), and raises to stop the run: then no live
     file has been touched. move(temp, path) puts one text in place (an atomic rename);
     set_attributes(path) gives a live file its owner, group and mode (and whatever else
-    the caller keeps, such as SELinux contexts). Files to remove are left to remove().
+    the caller keeps, such as SELinux contexts). going_live() is called once, after the
+    validation and before the first live file changes. Files to remove are left to remove().
     """
     move = move or os.rename
     set_attributes = set_attributes or (lambda path: _set_attributes(path, uid, gid, mode))
@@ -180,6 +186,8 @@ def install(wanted_files, uid, gid, mode, validate=None, move=None, set_attribut
             write_temporary(wanted, uid, gid, mode)
         if validate is not None and new_files:
             validate(new_files)
+        if changed and going_live is not None:
+            going_live()
         for wanted in changed:
             if wanted.content_changed:
                 if os.path.exists(wanted.path):
@@ -207,3 +215,25 @@ def remove(wanted_files):
                     raise
             removed.append(wanted)
     return removed
+
+
+def leftovers(config_dir):
+    """Temporary files of runs that were killed before they could discard them.
+
+    Only call this while holding the configuration directory's lock: then no living run
+    owns one of them. They were never readable by others (see write_temporary()).
+    """
+    try:
+        names = os.listdir(config_dir)
+    except OSError:
+        return []
+    return sorted(os.path.join(config_dir, name) for name in names if _TEMPORARY_RE.match(name))
+
+
+def remove_leftovers(paths):
+    for path in paths:
+        try:
+            os.unlink(path)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                raise

@@ -54,6 +54,14 @@ TABLE_OPTIONS = {
 }
 # Written from their own variables; an entry in the options would write them twice.
 RESERVED_OPTIONS = ('user', 'password', 'hosts', 'dbname', 'query')
+# After a failed connection or query, Postfix leaves a database host alone for a while and
+# answers 4xx meanwhile: 60 s, compiled in, up to 3.8 (RETRY_CONN_INTV in dict_mysql.c);
+# the client-file option retry_interval (whole seconds, at least 1) from 3.9.
+RETRY_INTERVAL_SINCE = '3.9'
+# The releases from which a table with ONE host reconnects at once after a failure instead
+# of failing every lookup for the retry interval ("Don't blacklist the load balancer!",
+# HISTORY 20250207): 3.7.13, 3.8.8, 3.9.2 and 3.10.0. Before them, the host is listed twice.
+_SINGLE_HOST_RECONNECTS = {(3, 7): (3, 7, 13), (3, 8): (3, 8, 8), (3, 9): (3, 9, 2)}
 SENDER_LOGIN_PARAMETER = 'smtpd_sender_login_maps'
 _PORT_RE = re.compile(r'^[0-9]{1,5}\Z')
 _CONTROL_RE = re.compile(r'[\x00-\x1f\x7f]')
@@ -71,6 +79,7 @@ DEFAULT_LABELS = dict(
     union_parameters='union_parameters',
     sender_login_maps='sender_login_maps',
     settings='settings',
+    retry_interval='retry_interval',
     checks='checks',
     config_dir='config_dir',
 )
@@ -91,6 +100,7 @@ def shared_argument_spec():
         union_parameters=dict(type='list', elements='str', default=[]),
         sender_login_maps=dict(type='list', elements='str', default=[]),
         settings=dict(type='dict', default={}),
+        retry_interval=dict(type='int', default=2),
     )
 
 
@@ -395,9 +405,13 @@ def check_checks(checks, maps, labels=None):
 
 
 def check_all(maps, hosts, user, password, dbname, options, union_parameters=(), sender_login_maps=(),
-              settings=None, labels=None, checks=(), origins=None):
+              settings=None, labels=None, checks=(), origins=None, retry_interval=None):
     """Every rule that needs no host: raises MapsError listing all problems found."""
     problems = check_maps(maps, labels, origins)
+    if retry_interval is not None and (isinstance(retry_interval, bool) or not isinstance(retry_interval, int)
+                                       or retry_interval < 1):
+        problems.append('%s: %r is not a whole number of seconds of at least 1 (Postfix refuses 0)'
+                        % (labels_for(labels)['retry_interval'], retry_interval))
     if present_maps(maps):
         problems.extend(check_connection(hosts, user, password, dbname, options, labels))
     else:
@@ -444,6 +458,30 @@ def check_for_host(maps, hosts, options, proxy, mail_version, chrooted_map_reade
             % (labels['hosts'], ', '.join(socket_hosts), ', '.join(chrooted_map_readers), labels['proxy']))
     if problems:
         raise MapsError(problems)
+
+
+def reconnects_single_host(mail_version):
+    """Whether this Postfix release retries a table's only host at once after a failure."""
+    have = version_tuple(mail_version)
+    if have[:2] >= (3, 10):
+        return True
+    since = _SINGLE_HOST_RECONNECTS.get(have[:2])
+    return bool(since) and have >= since
+
+
+def recovery_settings(hosts, options, mail_version, retry_interval):
+    """(hosts, options) as the client files get them on this host, for the fastest safe
+    recovery once the database is back: the retry interval where this release has the option
+    (unless the options set it), and a single host listed twice where this release would
+    otherwise put it out of service for 60 s after one failed query (a restarted database)."""
+    hosts = list(hosts or [])
+    options = dict(options or {})
+    if len(hosts) == 1 and not reconnects_single_host(mail_version):
+        hosts = hosts * 2
+    have = version_tuple(mail_version)
+    if retry_interval and have >= version_tuple(RETRY_INTERVAL_SINCE) and 'retry_interval' not in options:
+        options['retry_interval'] = retry_interval
+    return hosts, options
 
 
 # ------------------------------------------------------------------- main.cf

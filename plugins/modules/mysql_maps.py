@@ -36,7 +36,16 @@ description:
     P(mailfleet.postfix_mysql.mailfleet_postfix#role) role runs on the controller; the rules that need
     the host's Postfix (options of its release, a UNIX socket with chrooted daemons) follow.
   - The password is never returned or shown; diffs show C(password = ********).
-  - Reload Postfix after a change (the P(mailfleet.postfix_mysql.mailfleet_postfix#role) role does).
+  - "Reloads Postfix after a change (O(reload)): its daemons keep the tables they opened until
+    C(postfix reload), so without it they would go on serving the old files. The reload that a
+    change owes is written down (under C(/run)) before the first live change and settled only
+    after C(postfix check) and C(postfix reload) succeeded: a run killed in between leaves the
+    debt, and the next run pays it (it reports C(changed) and reloads) even though it finds
+    nothing else to change."
+  - "One run at a time per configuration directory: the module holds a lock while it reads,
+    decides and acts, and a second run (another admin, a timer) waits for it up to
+    O(lock_timeout) seconds, then fails naming the holder. The temporary files of a killed run
+    (never readable by others) are removed by the next run."
 author:
   - mailfleet maintainers (@mailfleet)
 options:
@@ -112,7 +121,17 @@ options:
     description: Seconds one validation may take.
     type: int
     default: 60
+  reload:
+    description:
+      - Reload Postfix (C(postfix -c CONFIG_DIR check), then C(reload)) when this run changed
+        something, or when an earlier run changed something and did not get to reload.
+        Nothing is reloaded when Postfix does not run (it reads the files when it starts).
+      - V(false) leaves the reload to the caller, who then also owns the case of a run killed
+        between the change and the reload.
+    type: bool
+    default: true
 extends_documentation_fragment:
+  - mailfleet.postfix_mysql.config_lock
   - mailfleet.postfix_mysql.maps
   - ansible.builtin.action_common_attributes
   - ansible.builtin.files
@@ -244,6 +263,21 @@ hosts:
   type: list
   elements: str
   sample: [127.0.0.1]
+reloaded:
+  description: Whether this run reloaded a running Postfix.
+  returned: always
+  type: bool
+reload_reason:
+  description:
+    - Why Postfix was (or in check mode would be) reloaded; null when no reload was owed.
+  returned: always
+  type: str
+  sample: an earlier run changed the configuration (2026-11-30 07:12:01 UTC) and did not get to reload Postfix
+leftovers_removed:
+  description: Temporary files that a killed run left in O(config_dir) and this run removed.
+  returned: always
+  type: list
+  elements: str
 postfix_messages:
   description: Postfix's own messages about the failed validation (password hidden).
   returned: failure of a validation
@@ -262,6 +296,7 @@ import grp
 import os
 import pwd
 import stat
+from contextlib import ExitStack
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -270,7 +305,9 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.client_fil
     Wanted,
     compare,
     install,
+    leftovers,
     remove,
+    remove_leftovers,
     render,
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps import (
@@ -280,6 +317,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps impor
     client_file_path,
     config_dir_problems,
     main_cf_settings,
+    recovery_settings,
     references,
     shared_argument_spec,
 )
@@ -292,6 +330,14 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf i
     plan_present,
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import redact
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_control import (
+    ConfigLock,
+    LockTimeout,
+    PendingReload,
+    PostfixError,
+    PostfixRunner,
+    lock_argument_spec,
+)
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import (
     PostmapError,
     PostmapRunner,
@@ -309,6 +355,15 @@ class ValidationFailed(Exception):
         self.wanted = wanted
         self.error = error
         self.temp = wanted.temp
+
+
+def unique(items):
+    """ITEMS without repeats, in order (a single database host is written twice on some releases)."""
+    seen = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
 
 
 def parse_mode(value):
@@ -361,7 +416,8 @@ def still_named(postconf, retired, managed_names):
     return found
 
 
-def main():
+def run_module(held):
+    """The module's work; the locks it takes go into HELD, an ExitStack that releases them."""
     argument_spec = shared_argument_spec()
     argument_spec.update(
         maps=dict(type='list', elements='dict', required=True, options=dict(
@@ -379,7 +435,9 @@ def main():
         # A lookup key, not a secret: the name only looks like one.
         validate_key=dict(type='str', default='probe@mailfleet.invalid', no_log=False),
         timeout=dict(type='int', default=60),
+        reload=dict(type='bool', default=True),
     )
+    argument_spec.update(lock_argument_spec())
     module = AnsibleModule(
         argument_spec=argument_spec,
         add_file_common_args=True,
@@ -395,7 +453,7 @@ def main():
     # 1. The input, with the rules the role also runs on the controller.
     try:
         check_all(maps, p['hosts'], p['user'], password, p['dbname'], p['options'],
-                  p['union_parameters'], p['sender_login_maps'], p['settings'])
+                  p['union_parameters'], p['sender_login_maps'], p['settings'], retry_interval=p['retry_interval'])
     except MapsError as exc:
         module.fail_json(msg=redact('; '.join(exc.problems), secrets), problems=[redact(x, secrets) for x in exc.problems])
     mode = parse_mode(p['mode'])
@@ -405,6 +463,8 @@ def main():
         module.fail_json(msg='mode %04o gives others access to files that hold the database password' % mode)
     if p['timeout'] <= 0:
         module.fail_json(msg='timeout must be a positive number of seconds')
+    if p['lock_timeout'] < 0:
+        module.fail_json(msg='lock_timeout must be zero or a positive number of seconds')
 
     # 2. The host's Postfix: the rules that depend on it.
     postconf = PostconfRunner(module, config_dir)
@@ -425,6 +485,18 @@ def main():
         module.fail_json(msg='group %s does not exist on this host: is Postfix installed?' % p['group'])
     if not os.path.isdir(config_dir):
         module.fail_json(msg='%s is not a directory: is Postfix installed?' % config_dir)
+    written_hosts, written_options = recovery_settings(p['hosts'], p['options'], mail_version, p['retry_interval'])
+
+    # From here on this run is the only one that reads, decides and acts on config_dir.
+    try:
+        held.enter_context(ConfigLock(config_dir, 'mailfleet.postfix_mysql.mysql_maps').acquire(p['lock_timeout']))
+    except LockTimeout as exc:
+        module.fail_json(msg='nothing was changed: %s' % exc.message, lock=exc.path)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='cannot take the lock for %s: %s' % (config_dir, exc))
+    left_behind = leftovers(config_dir)
+    pending_reload = PendingReload(config_dir)
+    owed = pending_reload.owed() if p['reload'] else None
 
     # 3. The client files as they are and as they should be.
     wanted_files = []
@@ -432,7 +504,7 @@ def main():
         for entry in maps:
             text = None
             if entry['state'] == 'present':
-                text = render(entry, p['user'], password, p['hosts'], p['dbname'], p['options'])
+                text = render(entry, p['user'], password, written_hosts, p['dbname'], written_options)
             wanted = compare(Wanted(entry['name'], client_file_path(config_dir, entry['name']), text), uid, gid, mode)
             # An old password in a file being replaced or removed is as secret as the new one.
             secrets |= parse_client_file(wanted.before or '')[1]
@@ -473,8 +545,17 @@ def main():
                                  % '; '.join(named))
 
     changed_files = [w for w in wanted_files if w.changed]
+    reload_reason = None
+    if p['reload'] and (changed_files or changes):
+        reload_reason = 'this run changed the configuration'
+    elif owed:
+        reload_reason = ('an earlier run changed the configuration (%s) and did not get to reload Postfix'
+                         % owed.get('since', 'unknown'))
     result = dict(
-        changed=bool(changed_files or changes),
+        changed=bool(changed_files or changes or owed),
+        reloaded=False,
+        reload_reason=reload_reason,
+        leftovers_removed=[] if module.check_mode else left_behind,
         files=[dict(name=w.name, path=w.path, state=('absent' if w.text is None else 'present'),
                     changed=w.changed, reasons=list(w.reasons)) for w in wanted_files],
         main_cf=changes_dict(changes),
@@ -487,7 +568,13 @@ def main():
             before, after = diff_text(changes)
             result['diff'].append(dict(before=before, after=after,
                                        before_header=postconf.main_cf, after_header=postconf.main_cf))
-    if not result['changed'] or module.check_mode:
+    if module.check_mode:
+        module.exit_json(**result)
+    try:
+        remove_leftovers(left_behind)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='cannot remove the temporary files a killed run left in %s: %s' % (config_dir, exc))
+    if not result['changed']:
         module.exit_json(**result)
 
     # 5. Act: new client files (validated, all or none), then main.cf, then removals.
@@ -517,11 +604,18 @@ def main():
         file_args = module.load_file_common_arguments(dict(p, mode='%04o' % mode), path=path)
         module.set_fs_attributes_if_different(file_args, True)
 
+    def owe_reload():
+        # Before the first live change, so that a run killed after it still leaves the debt.
+        if p['reload'] and not owe_reload.recorded:
+            pending_reload.record('mailfleet.postfix_mysql.mysql_maps')
+            owe_reload.recorded = True
+    owe_reload.recorded = bool(owed)
+
     failure_result = dict(result)
     failure_result['changed'] = False
     try:
         install(wanted_files, uid, gid, mode, validate=validate if p['validate'] else None,
-                move=move, set_attributes=set_attributes)
+                move=move, set_attributes=set_attributes, going_live=owe_reload)
     except ValidationFailed as exc:
         error, wanted, temp = exc.error, exc.wanted, exc.temp
 
@@ -531,23 +625,47 @@ def main():
         module.fail_json(
             msg='map %s: Postfix cannot use the new %s, so nothing was changed: %s'
                 % (wanted.name, wanted.path, shown(error.message)),
-            failed_map=wanted.name, error_kind=error.kind, hosts=error.hosts,
+            failed_map=wanted.name, error_kind=error.kind, hosts=unique(error.hosts or []),
             postfix_messages=[shown(m) for m in (error.postfix_messages or [])],
             **failure_result)
     except (IOError, OSError) as exc:
         module.fail_json(msg=redact('cannot write the client files in %s: %s' % (config_dir, exc), secrets),
                          **failure_result)
     if changes:
+        owe_reload()
         # Should postconf fail now, the new client files are live already: say so.
         warnings = postconf.write(changes, failure_result=dict(
             result, changed=bool(changed_files), msg_prefix='the client files were updated, main.cf was not'))
         result['postconf_warnings'].extend(w for w in warnings if w not in result['postconf_warnings'])
     try:
+        if retiring:
+            owe_reload()
         remove(wanted_files)
     except (IOError, OSError) as exc:
         module.fail_json(msg='main.cf no longer uses the retired maps, but their files could not be removed: %s'
                          % exc, **result)
+
+    # 6. The running Postfix: a reload, so that no daemon keeps serving the old tables.
+    if reload_reason:
+        postfix = PostfixRunner(module, config_dir)
+        try:
+            if postfix.running():
+                postfix.check()
+                postfix.reload()
+                result['reloaded'] = True
+        except PostfixError as exc:
+            module.fail_json(msg=redact('the new configuration is in place, but Postfix was not reloaded, so it '
+                                        'still serves the old one; the next run tries again: %s' % exc.message,
+                                        secrets), **result)
+        pending_reload.settle()
     module.exit_json(**result)
+
+
+
+def main():
+    # The locks are released however the run ends (exit_json and fail_json raise SystemExit).
+    with ExitStack() as held:
+        run_module(held)
 
 
 if __name__ == '__main__':

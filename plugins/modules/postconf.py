@@ -99,6 +99,7 @@ options:
     elements: str
     default: []
 extends_documentation_fragment:
+  - mailfleet.postfix_mysql.config_lock
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -222,10 +223,16 @@ diff:
 '''
 
 import os
+from contextlib import ExitStack
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import parse_diagnostics
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_control import (
+    ConfigLock,
+    LockTimeout,
+    lock_argument_spec,
+)
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
     PostconfError,
     PostconfRunner,
@@ -244,7 +251,8 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf i
 )
 
 
-def main():
+def run_module(held):
+    """The module's work; the locks it takes go into HELD, an ExitStack that releases them."""
     module = AnsibleModule(
         argument_spec=dict(
             settings=dict(type='raw'),
@@ -254,6 +262,7 @@ def main():
             config_dir=dict(type='path'),
             allow_unknown=dict(type='bool', default=False),
             free_text_names=dict(type='list', elements='str', default=[]),
+            **lock_argument_spec()
         ),
         mutually_exclusive=[('settings', 'name'), ('settings', 'value')],
         required_one_of=[('settings', 'name')],
@@ -278,6 +287,15 @@ def main():
     result = dict(changed=False, changes={}, unknown=[], postconf_warnings=[])
     if not names:
         module.exit_json(**result)
+
+    # postconf -e rewrites main.cf whole: two runs at once would each lose the other's change.
+    try:
+        lock = ConfigLock(os.path.dirname(main_cf), 'mailfleet.postfix_mysql.postconf')
+        held.enter_context(lock.acquire(params['lock_timeout']))
+    except LockTimeout as exc:
+        module.fail_json(msg='nothing was changed: %s' % exc.message, lock=exc.path)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='cannot take the lock for %s: %s' % (os.path.dirname(main_cf), exc))
 
     _rc, stdout, stderr = runner.run(read_argv(postconf, names, config_dir),
                                      'read %s from %s' % (', '.join(names), main_cf))
@@ -325,6 +343,13 @@ def main():
         before, after = diff_text(changes)
         result['diff'] = dict(before=before, after=after, before_header=main_cf, after_header=main_cf)
     module.exit_json(**result)
+
+
+
+def main():
+    # The locks are released however the run ends (exit_json and fail_json raise SystemExit).
+    with ExitStack() as held:
+        run_module(held)
 
 
 if __name__ == '__main__':

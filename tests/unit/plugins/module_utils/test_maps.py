@@ -243,3 +243,32 @@ def test_references_find_a_table_path_as_a_whole_word(text, found):
 @pytest.mark.parametrize('version, expected', [('3.7.11', (3, 7, 11)), ('3.10', (3, 10)), ('3.11-20250101', (3, 11))])
 def test_version_tuple(version, expected):
     assert m.version_tuple(version) == expected
+
+
+# ------------------------------------------------------------ recovery after a database outage
+
+@pytest.mark.parametrize('version, hosts, options, expected_hosts, expected_options', [
+    # Debian 12: no retry_interval option, and a single host would be out for 60 s.
+    ('3.7.11', ['127.0.0.1'], {}, ['127.0.0.1', '127.0.0.1'], {}),
+    ('3.7.13', ['127.0.0.1'], {}, ['127.0.0.1'], {}),
+    ('3.8.7', ['db1'], {}, ['db1', 'db1'], {}),
+    ('3.9.1', ['db1'], {}, ['db1', 'db1'], {'retry_interval': 2}),
+    ('3.9.2', ['db1'], {}, ['db1'], {'retry_interval': 2}),
+    # Debian 13.
+    ('3.10.5', ['127.0.0.1'], {}, ['127.0.0.1'], {'retry_interval': 2}),
+    ('3.7.11', ['db1', 'db2'], {}, ['db1', 'db2'], {}),
+    # The user's own retry_interval wins.
+    ('3.10.5', ['db1', 'db2'], {'retry_interval': 30}, ['db1', 'db2'], {'retry_interval': 30}),
+])
+def test_recovery_settings_by_release(version, hosts, options, expected_hosts, expected_options):
+    assert m.recovery_settings(hosts, options, version, 2) == (expected_hosts, expected_options)
+
+
+@pytest.mark.parametrize('value', [0, -5, True, '2'])
+def test_retry_interval_must_be_at_least_one_second(value):
+    with pytest.raises(m.MapsError) as info:
+        m.check_all(TUTORIAL, ['127.0.0.1'], 'mailuser', PASSWORD, 'mailserver', {},
+                    labels={'retry_interval': 'mailfleet_postfix_db_retry_interval'}, retry_interval=value)
+    assert info.value.problems == [
+        'mailfleet_postfix_db_retry_interval: %r is not a whole number of seconds of at least 1 (Postfix refuses 0)'
+        % (value,)]

@@ -14,6 +14,10 @@ import stat
 
 import pytest
 
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_control import (
+    ConfigLock,
+    PendingReload,
+)
 from ansible_collections.mailfleet.postfix_mysql.plugins.modules import mysql_maps
 from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.fake_postconf import FakePostconf
 from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.fake_postmap import FakePostfix
@@ -22,6 +26,7 @@ from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.module_harne
 PASSWORD = 'S3cr3t-pw#1'
 OLD_PASSWORD = 'Old-pw#0'
 POSTMAP = '/usr/sbin/postmap'
+POSTFIX = '/usr/sbin/postfix'
 OWNER = pwd.getpwuid(os.getuid()).pw_name
 GROUP = grp.getgrgid(os.getgid()).gr_name
 MAPS = [
@@ -43,6 +48,10 @@ def run_module(monkeypatch, tmp_path):
     postconf = FakePostconf()
 
     def postconf_now(argv):
+        if argv[0] == POSTFIX:
+            # postfix -c DIR status|check|reload: the answers in run_module.postfix.
+            run.postfix_calls.append(argv[3])
+            return run.postfix[argv[3]]
         # Whatever run_module.postconf is when the module calls it (a test may swap it).
         return run.postconf(argv)
 
@@ -56,6 +65,8 @@ def run_module(monkeypatch, tmp_path):
         return kind, result, module, fake
 
     run.postconf = postconf
+    run.postfix = {'status': (0, '', ''), 'check': (0, '', ''), 'reload': (0, '', '')}
+    run.postfix_calls = []
     return run
 
 
@@ -313,3 +324,119 @@ def test_a_failed_main_cf_write_says_the_client_files_are_live(run_module, tmp_p
                                     'virtual_mailbox_domains, virtual_alias_maps')
     assert 'Read-only file system' in result['msg']
     assert sorted(files_of(tmp_path)) == ['mysql-email2email.cf', 'mysql-virtual-mailbox-domains.cf']
+
+
+# ------------------------------------------------------------ the reload a change owes
+
+def test_a_change_is_checked_and_reloaded_and_the_debt_settled(run_module, tmp_path):
+    kind, result, _module, _fake = run_module({})
+    assert kind == 'exit' and result['changed'] is True and result['reloaded'] is True
+    assert result['reload_reason'] == 'this run changed the configuration'
+    assert run_module.postfix_calls == ['status', 'check', 'reload']
+    assert PendingReload(str(tmp_path)).owed() is None
+
+
+def test_a_run_killed_before_its_reload_is_paid_by_the_next_run(run_module, tmp_path):
+    run_module({})
+    # What a run killed between its change and its reload leaves behind.
+    PendingReload(str(tmp_path)).record('mailfleet.postfix_mysql.mysql_maps')
+    run_module.postfix_calls[:] = []
+    kind, result, _module, fake = run_module({})
+    assert kind == 'exit' and result['changed'] is True and result['reloaded'] is True
+    assert result['reload_reason'].startswith('an earlier run changed the configuration (')
+    assert [f['changed'] for f in result['files']] == [False, False] and result['main_cf'] == {}
+    assert fake.jobs == [] and run_module.postfix_calls == ['status', 'check', 'reload']
+    assert PendingReload(str(tmp_path)).owed() is None
+    kind, result, _module, _fake = run_module({})
+    assert result['changed'] is False and result['reloaded'] is False and result['reload_reason'] is None
+
+
+def test_check_mode_reports_the_debt_and_leaves_it(run_module, tmp_path):
+    run_module({})
+    PendingReload(str(tmp_path)).record('mailfleet.postfix_mysql.mysql_maps')
+    run_module.postfix_calls[:] = []
+    kind, result, _module, _fake = run_module({'_ansible_check_mode': True})
+    assert kind == 'exit' and result['changed'] is True and result['reloaded'] is False
+    assert result['reload_reason'].startswith('an earlier run')
+    assert run_module.postfix_calls == [] and PendingReload(str(tmp_path)).owed() is not None
+
+
+def test_a_failed_postfix_check_keeps_the_debt_for_the_next_run(run_module, tmp_path):
+    run_module.postfix['check'] = (1, '', 'postfix/postfix-script: fatal: something is wrong with ' + PASSWORD)
+    kind, result, _module, _fake = run_module({})
+    assert kind == 'fail' and result['changed'] is True
+    assert 'Postfix was not reloaded, so it still serves the old one; the next run tries again' in result['msg']
+    assert PASSWORD not in json.dumps(result)
+    assert run_module.postfix_calls == ['status', 'check']
+    assert PendingReload(str(tmp_path)).owed() is not None
+    run_module.postfix['check'] = (0, '', '')
+    kind, result, _module, _fake = run_module({})
+    assert kind == 'exit' and result['changed'] is True and result['reloaded'] is True
+    assert PendingReload(str(tmp_path)).owed() is None
+
+
+def test_a_stopped_postfix_is_not_reloaded_and_owes_nothing(run_module, tmp_path):
+    run_module.postfix['status'] = (1, '', 'postfix/postfix-script: the Postfix mail system is not running')
+    kind, result, _module, _fake = run_module({})
+    assert kind == 'exit' and result['changed'] is True and result['reloaded'] is False
+    assert run_module.postfix_calls == ['status'] and PendingReload(str(tmp_path)).owed() is None
+
+
+def test_reload_false_leaves_the_reload_and_the_debt_to_the_caller(run_module, tmp_path):
+    kind, result, _module, _fake = run_module({'reload': False})
+    assert kind == 'exit' and result['changed'] is True and result['reloaded'] is False
+    assert result['reload_reason'] is None and run_module.postfix_calls == []
+    assert PendingReload(str(tmp_path)).owed() is None
+
+
+def test_a_failed_validation_owes_no_reload(run_module, tmp_path):
+    fake = FakePostfix(error_for=lambda table: ACCESS_DENIED.format(table=table))
+    kind, result, _module, _fake = run_module({}, fake=fake)
+    assert kind == 'fail' and 'nothing was changed' in result['msg']
+    assert run_module.postfix_calls == [] and PendingReload(str(tmp_path)).owed() is None
+
+
+# ------------------------------------------------------------ two runs at once, killed runs
+
+def test_a_held_lock_fails_with_nothing_changed_and_names_the_holder(run_module, tmp_path):
+    holder = ConfigLock(str(tmp_path), 'mailfleet.postfix_mysql.mysql_maps').acquire(0)
+    try:
+        kind, result, _module, fake = run_module({'lock_timeout': 1})
+    finally:
+        holder.release()
+    assert kind == 'fail'
+    assert result['msg'].startswith('nothing was changed: another run (mailfleet.postfix_mysql.mysql_maps, pid %d, '
+                                    'since ' % os.getpid())
+    assert 'is changing the Postfix configuration in %s; gave up after waiting 1 s' % tmp_path in result['msg']
+    assert files_of(tmp_path) == {} and fake.jobs == [] and run_module.postconf.writes() == []
+
+
+def test_the_lock_is_free_again_after_a_run(run_module, tmp_path):
+    run_module({})
+    kind, result, _module, _fake = run_module({'lock_timeout': 0})
+    assert kind == 'exit' and result['changed'] is False
+
+
+def test_temporary_files_of_a_killed_run_are_removed_without_a_change(run_module, tmp_path):
+    run_module({})
+    leftover = tmp_path / '.mysql-email2email.cf.k1ll3d_x.new'
+    leftover.write_text('password = %s\n' % PASSWORD)
+    other = tmp_path / '.mysql-notes.txt'
+    other.write_text('not ours')
+    kind, result, _module, _fake = run_module({'_ansible_check_mode': True})
+    assert result['changed'] is False and result['leftovers_removed'] == [] and leftover.exists()
+    kind, result, _module, _fake = run_module({})
+    assert kind == 'exit' and result['changed'] is False
+    assert result['leftovers_removed'] == [str(leftover)] and not leftover.exists() and other.exists()
+
+
+@pytest.mark.parametrize('version, hosts_line, retry_line', [
+    ('3.7.11', 'hosts = 10.0.0.1 10.0.0.1\n', None),
+    ('3.10.5', 'hosts = 10.0.0.1\n', 'retry_interval = 2\n'),
+])
+def test_client_files_get_the_fastest_recovery_of_their_release(run_module, tmp_path, version, hosts_line, retry_line):
+    run_module.postconf.version = version
+    kind, _result, _module, _fake = run_module({})
+    text = (tmp_path / 'mysql-email2email.cf').read_text()
+    assert kind == 'exit' and hosts_line in text
+    assert (retry_line in text) if retry_line else ('retry_interval' not in text)

@@ -21,6 +21,7 @@ from ansible.module_utils import basic
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import C_LOCALE_ENV
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils import postconf as postconf_utils
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_control import ConfigLock
 from ansible_collections.mailfleet.postfix_mysql.plugins.modules import postconf as postconf_module
 
 try:
@@ -566,3 +567,16 @@ def test_check_mode_never_writes(run_module):
         if case['args'].get('_ansible_check_mode'):
             dummy, fake, dummy = run_module(case)
             assert fake.seen and all('-n' in argv and '-e' not in argv and '-X' not in argv for argv in fake.seen)
+
+
+def test_a_held_lock_fails_before_main_cf_is_read(run_module, tmp_path):
+    config_dir = str(tmp_path)
+    holder = ConfigLock(config_dir, 'mailfleet.postfix_mysql.mysql_maps').acquire(0)
+    try:
+        excinfo, fake, _warnings = run_module({'calls': [], 'args': {
+            'name': 'myhostname', 'value': 'mx1.example.org', 'config_dir': config_dir, 'lock_timeout': 0}})
+    finally:
+        holder.release()
+    result = excinfo.value.args[0]
+    assert excinfo.type is AnsibleFailJson and fake.seen == []
+    assert result['msg'].startswith('nothing was changed: another run (mailfleet.postfix_mysql.mysql_maps, pid ')
