@@ -38,11 +38,8 @@ def sql(host, query, user=None, password=None, database=None, check=True):
     return command
 
 
-def run_playbook(playbook, *args, **env):
-    """Run ansible-playbook against the scenario's inventory; return (rc, output, recap).
-
-    recap maps each host to its counters, e.g. {'h1': {'ok': 5, 'changed': 0, ...}}.
-    """
+def playbook_command(playbook, *args, **env):
+    """(argv, environ) of ansible-playbook against the scenario's inventory."""
     inventory = os.environ['MOLECULE_INVENTORY_FILE']
     environ = dict(os.environ)
     environ.update({
@@ -54,11 +51,24 @@ def run_playbook(playbook, *args, **env):
     })
     environ.update(env)
     argv = ['ansible-playbook', '-i', inventory, os.path.join(SCENARIO_DIR, playbook)] + list(args)
+    return argv, environ
+
+
+def parse_recap(output):
+    """Each host's counters from a PLAY RECAP, e.g. {'h1': {'ok': 5, 'changed': 0, ...}}."""
+    return dict((m.group('host'), dict((k, int(v)) for k, v in m.groupdict().items() if k != 'host'))
+                for m in RECAP_RE.finditer(output))
+
+
+def run_playbook(playbook, *args, **env):
+    """Run ansible-playbook against the scenario's inventory; return (rc, output, recap).
+
+    recap maps each host to its counters, e.g. {'h1': {'ok': 5, 'changed': 0, ...}}.
+    """
+    argv, environ = playbook_command(playbook, *args, **env)
     proc = subprocess.run(argv, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True, timeout=1200, check=False)
-    recap = dict((m.group('host'), dict((k, int(v)) for k, v in m.groupdict().items() if k != 'host'))
-                 for m in RECAP_RE.finditer(proc.stdout))
-    return proc.returncode, proc.stdout, recap
+    return proc.returncode, proc.stdout, parse_recap(proc.stdout)
 
 
 def inventory_vars(host):

@@ -56,8 +56,9 @@ def _ensure_run_dir(run_dir):
 class LockTimeout(Exception):
     """Another run held the lock for longer than this one would wait."""
 
-    def __init__(self, path, waited, holder):
+    def __init__(self, path, waited, holder, config_dir):
         self.path = path
+        self.config_dir = config_dir
         self.waited = waited
         self.holder = holder or {}
         super(LockTimeout, self).__init__(self.message)
@@ -70,7 +71,7 @@ class LockTimeout(Exception):
             who += ' (%s, pid %s, since %s)' % (holder.get('what', 'a module'), holder['pid'],
                                                  holder.get('since', 'an unknown time'))
         return ('%s is changing the Postfix configuration in %s; gave up after waiting %d s for it to finish. '
-                'Run again when it is done, or raise lock_timeout' % (who, holder.get('config_dir', '?'), self.waited))
+                'Run again when it is done, or raise lock_timeout' % (who, self.config_dir, self.waited))
 
 
 class ConfigLock(object):
@@ -109,7 +110,7 @@ class ConfigLock(object):
                     raise
                 if time.time() >= deadline:
                     os.close(fd)
-                    raise LockTimeout(self.path, timeout, self._holder())
+                    raise LockTimeout(self.path, timeout, self._holder(), self.config_dir)
                 time.sleep(_LOCK_POLL_SECONDS)
         # Who holds it, for the message of a run that gives up waiting.
         holder = dict(pid=os.getpid(), what=self.what, config_dir=self.config_dir,
