@@ -21,8 +21,6 @@ from mailfleet_testlib import parse_recap, playbook_command, run_playbook, scena
 DB1, DB2 = 'mf-fleet-db1', 'mf-fleet-db2'
 MAIL = ['mf-fleet-mail1', 'mf-fleet-mail2', 'mf-fleet-mail3']
 ADDRESS = {'mf-fleet-mail1': '10.213.47.21', 'mf-fleet-mail2': '10.213.47.22', 'mf-fleet-mail3': '10.213.47.23'}
-# Postfix 3.7 (Debian 12) or 3.10 (Debian 13), as molecule.yml creates them.
-DEBIAN_12 = ['mf-fleet-mail1']
 # SMTP comes from here: a container of the scenario's network, not the mail host itself.
 PROBE_FROM = DB2
 PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'smtp_probe.py')
@@ -49,6 +47,9 @@ TARGETS = {
         mailfleet_postfix_db_user='mailuser', mailfleet_postfix_db_password=PASSWORD),
 }
 CYCLE = ['changed query', 'map added, new password', 'map retired']
+# The tutorial checks are the fleet tests' business; here they would only add time to each run.
+for _target in TARGETS.values():
+    _target['mailfleet_postfix_checks'] = []
 # What SMTP answers under each target: only a reloaded Postfix answers this way.
 SIGNATURE = {
     'changed query': {'ops-b@example.com': 250, 'ops-c@example.com': 550},
@@ -124,12 +125,8 @@ def test_an_outage_defers_mail_and_it_is_accepted_again_within_seconds():
             recovered.setdefault(by_address[line['server']], line['t'] - back)
     assert sorted(recovered) == sorted(MAIL), lines[-5:]
     print('seconds from "database back" to the first 250: %s' % json.dumps(recovered, sort_keys=True))
-    for name, seconds in recovered.items():
-        if name in DEBIAN_12:
-            # Postfix 3.7 waits a fixed 60 s after a failed connection (see the README).
-            assert seconds <= 65, (name, seconds)
-        else:
-            assert seconds <= 5, (name, seconds)
+    # Debian 12 (Postfix 3.7, a fixed 60 s) and Debian 13 alike, thanks to the recovery watcher.
+    assert all(seconds <= 5 for seconds in recovered.values()), recovered
 
 
 @pytest.mark.parametrize('down', [DB2, DB1])
