@@ -12,11 +12,12 @@ line per SMTP session:
 
 Job keys: servers (addresses), recipients, sender, rounds (at most this many sessions per
 server), interval (seconds between rounds), deadline (seconds in all), until_accepted
-(stop asking a server once this recipient got 250). Every loop is bounded in count and
-time, and talks only to the servers given.
+(stop asking a server once this recipient got 250), stop_file (stop once this file exists).
+Every loop is bounded in count and time, and talks only to the servers given.
 """
 
 import json
+import os
 import smtplib
 import socket
 import sys
@@ -53,8 +54,9 @@ def main():
     deadline = time.time() + min(float(job.get('deadline', 60)), 900)
     until_accepted = job.get('until_accepted')
     timeout = float(job.get('timeout', 10))
+    stop_file = job.get('stop_file')
     for _round in range(rounds):
-        if not servers or time.time() > deadline:
+        if not servers or time.time() > deadline or (stop_file and os.path.exists(stop_file)):
             break
         started = time.time()
         for server in list(servers):

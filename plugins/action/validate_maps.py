@@ -57,7 +57,7 @@ class ActionModule(ActionBase):
             try:
                 check_all(maps, args['hosts'], args['user'], args['password'] or '', args['dbname'], args['options'],
                           args['union_parameters'], args['sender_login_maps'], args['settings'], labels,
-                          args['checks'], origins, args['retry_interval'])
+                          args['checks'], origins, args['retry_interval'], args['standby_user'])
                 if args['installed'] is not None:
                     problems = config_dir_problems(args['config_dir'], args['installed'], labels)
                     if problems:

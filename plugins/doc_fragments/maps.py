@@ -89,4 +89,13 @@ options:
         database coming back, and costs a down database at most one connection attempt per table
         and Postfix process every 2 seconds.
     type: int
-    default: 2
+    default  standby_user:
+    description:
+      - "A second reader account, used in turn with O(user) so that the password can change without a moment
+        of refused logins (the C(mailfleet.postfix_mysql.rotate_db_password) playbook)."
+      - Client files that already name it with O(password) keep it. Otherwise the files name O(user); when
+        the database refuses O(user) with O(password) while the new files are validated (a host that was down
+        during a rotation, whose old account is locked now), they are validated with O(standby_user) instead,
+        and go live with it when that works.
+      - Must differ from O(user).
+    type: str

@@ -42,6 +42,7 @@ DEFAULT_LABELS = dict(
     users='users',
     aliases='aliases',
     reader_user='reader.user',
+    reader_standby_user='reader.standby_user',
     reader_password='reader.password',
     reader_hosts='reader.hosts',
     bind_address='server.bind_address',
@@ -86,6 +87,7 @@ def argument_spec():
         )),
         reader=dict(type='dict', options=dict(
             user=dict(type='str', default='mailuser'),
+            standby_user=dict(type='str'),
             password=dict(type='raw', required=True, no_log=True),
             hosts=dict(type='list', elements='str', required=True),
         )),
@@ -365,6 +367,13 @@ def problems(domains=None, users=None, aliases=None, reader=None, labels=None):
         reasons = reader_user_reasons(reader.get('user'))
         if reasons:
             found.append(_line(names['reader_user'], reader.get('user'), reasons))
+        standby = reader.get('standby_user')
+        if standby is not None:
+            reasons = reader_user_reasons(standby)
+            if not reasons and standby == reader.get('user'):
+                reasons = ['is also %s; the two reader accounts are used in turn and must differ' % names['reader_user']]
+            if reasons:
+                found.append(_line(names['reader_standby_user'], standby, reasons))
         reasons = reader_password_reasons(reader.get('password'))
         if reasons:
             found.append(_line(names['reader_password'], None, reasons))

@@ -74,11 +74,15 @@ class ReaderPlan(object):
         self.statements.append(('GRANT SELECT ON %s.* TO %%s@%%s' % quote_identifier(self.database),
                                 (self.user, host)))
 
-    def plan(self, password, hosts, accounts, grants_of, revoke_other_hosts=True):
+    def plan(self, password, hosts, accounts, grants_of, revoke_other_hosts=True, locked_hosts=()):
         """accounts: {host: (plugin, authentication_string)} of the user as it is now;
-        grants_of(host): the SHOW GRANTS lines of an existing account."""
+        grants_of(host): the SHOW GRANTS lines of an existing account; locked_hosts: those
+        of its hosts whose account is locked (ACCOUNT LOCK), which this plan unlocks."""
         wanted = wanted_grants(self.database)
         for host in hosts:
+            if host in accounts and host in locked_hosts:
+                self.statements.append(('ALTER USER %s@%s ACCOUNT UNLOCK', (self.user, host)))
+                self.changes.append('unlock reader %s@%s' % (self.user, host))
             self.after.append('reader %s@%s: SELECT ON %s.*' % (self.user, host, self.database))
             if host not in accounts:
                 self.statements.append(('CREATE USER %s@%s IDENTIFIED BY %s', (self.user, host, password)))
@@ -109,3 +113,51 @@ class ReaderPlan(object):
         self.before.sort()
         self.after.sort()
         return self
+
+
+# ------------------------------------------------------------------ two accounts in turn
+#
+# MariaDB keeps one password per account (no RETAIN CURRENT PASSWORD), so a password is
+# changed without a moment of refused logins by using two accounts in turn: the idle one
+# gets the new password, the mail hosts move to it, and the old one is locked. Which one
+# is in use is what the server says: the unlocked one (when both are unlocked, during a
+# rotation, the one that has the password).
+
+LOCK_STATE_SQL = ("SELECT User, Host, JSON_VALUE(Priv, '$.account_locked'), "
+                  "JSON_VALUE(Priv, '$.authentication_string') FROM mysql.global_priv WHERE User IN (%s, %s)")
+
+
+class PairState(object):
+    """What the server says about the two reader accounts: {name: {host: (hash, locked)}}."""
+
+    def __init__(self, user, standby_user, rows):
+        self.user = user
+        self.standby_user = standby_user
+        self.accounts = {user: {}, standby_user: {}}
+        for name, host, locked, stored in rows:
+            if name in self.accounts:
+                self.accounts[name][host] = ((stored or '').upper(), locked in ('true', 1, '1', True))
+
+    def exists(self, name):
+        return bool(self.accounts.get(name))
+
+    def unlocked(self, name):
+        return any(not locked for _hash, locked in self.accounts.get(name, {}).values())
+
+    def locked_hosts(self, name):
+        return sorted(host for host, (_hash, locked) in self.accounts.get(name, {}).items() if locked)
+
+    def has_password(self, name, password):
+        wanted = native_password_hash(password)
+        hosts = self.accounts.get(name, {})
+        return bool(hosts) and all(stored == wanted for stored, _locked in hosts.values())
+
+    def in_use(self):
+        return [name for name in (self.user, self.standby_user) if self.unlocked(name)]
+
+    def active(self, password):
+        """The account Postfix logs in with now: the unlocked one; of two unlocked, the one
+        with PASSWORD, else the first; of none (a fresh server), the first."""
+        in_use = self.in_use()
+        matching = [name for name in in_use if self.has_password(name, password)]
+        return (matching or in_use or [self.user])[0]

@@ -80,6 +80,7 @@ DEFAULT_LABELS = dict(
     sender_login_maps='sender_login_maps',
     settings='settings',
     retry_interval='retry_interval',
+    standby_user='standby_user',
     checks='checks',
     config_dir='config_dir',
 )
@@ -101,6 +102,7 @@ def shared_argument_spec():
         sender_login_maps=dict(type='list', elements='str', default=[]),
         settings=dict(type='dict', default={}),
         retry_interval=dict(type='int', default=2),
+        standby_user=dict(type='str'),
     )
 
 
@@ -405,9 +407,16 @@ def check_checks(checks, maps, labels=None):
 
 
 def check_all(maps, hosts, user, password, dbname, options, union_parameters=(), sender_login_maps=(),
-              settings=None, labels=None, checks=(), origins=None, retry_interval=None):
+              settings=None, labels=None, checks=(), origins=None, retry_interval=None, standby_user=None):
     """Every rule that needs no host: raises MapsError listing all problems found."""
     problems = check_maps(maps, labels, origins)
+    if standby_user is not None:
+        problem = _one_line_problem(labels_for(labels)['standby_user'], standby_user)
+        if problem:
+            problems.append(problem)
+        elif standby_user == user:
+            problems.append('%s: %r is also %s; the two reader accounts are used in turn and must differ'
+                            % (labels_for(labels)['standby_user'], standby_user, labels_for(labels)['user']))
     if retry_interval is not None and (isinstance(retry_interval, bool) or not isinstance(retry_interval, int)
                                        or retry_interval < 1):
         problems.append('%s: %r is not a whole number of seconds of at least 1 (Postfix refuses 0)'
@@ -458,6 +467,19 @@ def check_for_host(maps, hosts, options, proxy, mail_version, chrooted_map_reade
             % (labels['hosts'], ', '.join(socket_hosts), ', '.join(chrooted_map_readers), labels['proxy']))
     if problems:
         raise MapsError(problems)
+
+
+def reader_account(live_files, user, standby_user, password):
+    """Which of the two reader accounts the client files name: USER, unless the live
+    files already name STANDBY_USER with this very PASSWORD (a rotation moved them there).
+
+    live_files: the settings (dicts) of the live client files. A host that missed a
+    rotation names USER with an old password: it gets USER, and when the database refuses
+    it, the caller tries STANDBY_USER (see mysql_maps).
+    """
+    if standby_user and any(f.get('user') == standby_user and f.get('password') == password for f in live_files):
+        return standby_user
+    return user
 
 
 def reconnects_single_host(mail_version):

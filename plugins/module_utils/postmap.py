@@ -384,8 +384,9 @@ def parse_answers(keys, stdout):
 _CLASSES = (
     # (kind, pattern in any diagnostic text, what to do)
     ('unsupported_type', re.compile(r'unsupported dictionary type: (?P<type>\S+)'), None),
-    ('access_denied', re.compile(r'Access denied for user'),
-     'the database refused the login: check user, password and the account\'s host in the GRANT'),
+    ('access_denied', re.compile(r'Access denied(?: for user|, this account is locked)'),
+     'the database refused the login: check user, password and the account\'s host in the GRANT (and that '
+     'the account is not locked)'),
     ('connect', re.compile(r'connect to \w+ server|Can\'t connect to|Connection refused|Unknown (MySQL|MariaDB) server host'),
      'the database server cannot be reached: is it running, and do hosts name the right address and port?'),
     ('query', re.compile(r'query failed:'),

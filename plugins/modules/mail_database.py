@@ -61,6 +61,16 @@ options:
             trailing blanks or control characters.
         type: str
         default: mailuser
+      standby_user:
+        description:
+          - "A second account used in turn with O(reader.user), so that the password can change without a
+            moment of refused logins (MariaDB keeps one password per account): the
+            C(mailfleet.postfix_mysql.rotate_db_password) playbook gives the idle one the new password, moves the
+            mail hosts to it and locks the other."
+          - With it, this module manages the account in use - the one that is not locked; of two unlocked ones
+            (during a rotation) the one that has O(reader.password) - and leaves the other as it is. Returned
+            as RV(reader_user).
+        type: str
       password:
         description:
           - Its password. Compared with the stored C(mysql_native_password) hash (the default of Debian's
@@ -211,6 +221,11 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+reader_user:
+  description: The reader account in use (see O(reader.standby_user)); null without O(reader).
+  returned: always
+  type: str
+  sample: mailuser
 created_database:
   description: Whether the database was (or in check mode would be) created.
   returned: always
@@ -257,7 +272,12 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_data 
     argument_spec as mail_data_argument_spec,
     problems as mail_data_problems,
 )
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_reader import ReaderPlan, quote_identifier
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_reader import (
+    LOCK_STATE_SQL,
+    PairState,
+    ReaderPlan,
+    quote_identifier,
+)
 
 # The ISPmail layout. Dovecot and the Postfix client files of this collection read these
 # names; they are created as they are and never altered afterwards. Their column sizes
@@ -414,15 +434,24 @@ def read_content(cursor):
 
 
 def plan_reader(cursor, db, reader):
-    cursor.execute('SELECT Host, plugin, authentication_string FROM mysql.user WHERE User = %s', (reader['user'],))
+    """The plan for the account in use. With a standby account, that is the one of the two
+    that the server says is in use (see PairState); the other is left as it is."""
+    user, locked_hosts = reader['user'], ()
+    if reader.get('standby_user'):
+        cursor.execute(LOCK_STATE_SQL, (reader['user'], reader['standby_user']))
+        pair = PairState(reader['user'], reader['standby_user'], cursor.fetchall())
+        user = pair.active(reader['password'])
+        locked_hosts = pair.locked_hosts(user)
+    cursor.execute('SELECT Host, plugin, authentication_string FROM mysql.user WHERE User = %s', (user,))
     accounts = dict((row[0], (row[1], row[2])) for row in cursor.fetchall())
 
     def grants_of(host):
-        cursor.execute('SHOW GRANTS FOR %s@%s', (reader['user'], host))
+        cursor.execute('SHOW GRANTS FOR %s@%s', (user, host))
         return [row[0] for row in cursor.fetchall()]
 
-    return ReaderPlan(reader['user'], db).plan(reader['password'], reader['hosts'], accounts, grants_of,
-                                               revoke_other_hosts=reader['revoke_other_hosts'])
+    plan = ReaderPlan(user, db).plan(reader['password'], reader['hosts'], accounts, grants_of,
+                                     revoke_other_hosts=reader['revoke_other_hosts'], locked_hosts=locked_hosts)
+    return plan
 
 
 def main():
@@ -485,6 +514,7 @@ def main():
             for warning in reader_plan.warnings:
                 module.warn(warning)
         result['changes'] = plan.changes + (reader_plan.changes if reader_plan else [])
+        result['reader_user'] = reader_plan.user if reader_plan else None
         result['changed'] = bool(result['created_database'] or missing or plan.statements
                                  or (reader_plan and reader_plan.statements))
 

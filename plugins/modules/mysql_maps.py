@@ -317,6 +317,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps impor
     client_file_path,
     config_dir_problems,
     main_cf_settings,
+    reader_account,
     recovery_settings,
     references,
     shared_argument_spec,
@@ -453,7 +454,8 @@ def run_module(held):
     # 1. The input, with the rules the role also runs on the controller.
     try:
         check_all(maps, p['hosts'], p['user'], password, p['dbname'], p['options'],
-                  p['union_parameters'], p['sender_login_maps'], p['settings'], retry_interval=p['retry_interval'])
+                  p['union_parameters'], p['sender_login_maps'], p['settings'], retry_interval=p['retry_interval'],
+                  standby_user=p['standby_user'])
     except MapsError as exc:
         module.fail_json(msg=redact('; '.join(exc.problems), secrets), problems=[redact(x, secrets) for x in exc.problems])
     mode = parse_mode(p['mode'])
@@ -499,19 +501,29 @@ def run_module(held):
     owed = pending_reload.owed() if p['reload'] else None
 
     # 3. The client files as they are and as they should be.
-    wanted_files = []
-    try:
-        for entry in maps:
-            text = None
-            if entry['state'] == 'present':
-                text = render(entry, p['user'], password, written_hosts, p['dbname'], written_options)
-            wanted = compare(Wanted(entry['name'], client_file_path(config_dir, entry['name']), text), uid, gid, mode)
-            # An old password in a file being replaced or removed is as secret as the new one.
-            secrets |= parse_client_file(wanted.before or '')[1]
-            wanted_files.append(wanted)
-    except (ClientFileError, IOError, OSError) as exc:
-        module.fail_json(msg=redact('cannot read the client files: %s' % exc, secrets))
-    module.no_log_values.update(s for s in secrets if s)
+    def plan_files(user):
+        planned = []
+        try:
+            for entry in maps:
+                text = None
+                if entry['state'] == 'present':
+                    text = render(entry, user, password, written_hosts, p['dbname'], written_options)
+                wanted = compare(Wanted(entry['name'], client_file_path(config_dir, entry['name']), text),
+                                 uid, gid, mode)
+                # An old password in a file being replaced or removed is as secret as the new one.
+                secrets.update(parse_client_file(wanted.before or '')[1])
+                planned.append(wanted)
+        except (ClientFileError, IOError, OSError) as exc:
+            module.fail_json(msg=redact('cannot read the client files: %s' % exc, secrets))
+        module.no_log_values.update(s for s in secrets if s)
+        return planned
+
+    # The reader account: one of two used in turn (see reader_account()); the live files say which.
+    wanted_files = plan_files(p['user'])
+    user = reader_account([parse_client_file(w.before)[0] for w in wanted_files if w.before],
+                          p['user'], p['standby_user'], password)
+    if user != p['user']:
+        wanted_files = plan_files(user)
     retiring = [w for w in wanted_files if w.text is None]
 
     # 4. main.cf as it is and as it should be: one postconf run reads every name.
@@ -553,6 +565,7 @@ def run_module(held):
                          % owed.get('since', 'unknown'))
     result = dict(
         changed=bool(changed_files or changes or owed),
+        user=user,
         reloaded=False,
         reload_reason=reload_reason,
         leftovers_removed=[] if module.check_mode else left_behind,
@@ -613,11 +626,38 @@ def run_module(held):
 
     failure_result = dict(result)
     failure_result['changed'] = False
-    try:
-        install(wanted_files, uid, gid, mode, validate=validate if p['validate'] else None,
-                move=move, set_attributes=set_attributes, going_live=owe_reload)
-    except ValidationFailed as exc:
-        error, wanted, temp = exc.error, exc.wanted, exc.temp
+    tried = [user]
+    failure = None
+    while True:
+        try:
+            install(wanted_files, uid, gid, mode, validate=validate if p['validate'] else None,
+                    move=move, set_attributes=set_attributes, going_live=owe_reload)
+            break
+        except ValidationFailed as exc:
+            other = [u for u in (p['user'], p['standby_user']) if u and u not in tried]
+            if exc.error.kind != 'access_denied' or not other:
+                failure = exc
+                break
+            # Refused (wrong password, or an account a rotation locked): the other account of
+            # the pair may be the one that has this password now.
+            user = other[0]
+            tried.append(user)
+            wanted_files = plan_files(user)
+            changed_files = [w for w in wanted_files if w.changed]
+            result['user'] = user
+            result['files'] = [dict(name=w.name, path=w.path, state=('absent' if w.text is None else 'present'),
+                                    changed=w.changed, reasons=list(w.reasons)) for w in wanted_files]
+            if module._diff:
+                result['diff'] = [diff_of(w, secrets, uid, gid, mode) for w in changed_files] + [
+                    d for d in result['diff'] if d.get('before_header') == postconf.main_cf]
+        except (IOError, OSError) as exc:
+            module.fail_json(msg=redact('cannot write the client files in %s: %s' % (config_dir, exc), secrets),
+                             **failure_result)
+    if failure is not None:
+        error, wanted, temp = failure.error, failure.wanted, failure.temp
+        if len(tried) > 1:
+            error.message = 'the database refused both reader accounts (%s) with this password: %s' % (
+                ' and '.join(tried), error.message)
 
         def shown(text):
             # Name the live file, not the temporary one that is gone already.
@@ -628,9 +668,6 @@ def run_module(held):
             failed_map=wanted.name, error_kind=error.kind, hosts=unique(error.hosts or []),
             postfix_messages=[shown(m) for m in (error.postfix_messages or [])],
             **failure_result)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg=redact('cannot write the client files in %s: %s' % (config_dir, exc), secrets),
-                         **failure_result)
     if changes:
         owe_reload()
         # Should postconf fail now, the new client files are live already: say so.

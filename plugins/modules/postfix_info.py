@@ -94,6 +94,15 @@ service_enabled:
   description: Whether O(service) starts at boot (C(systemctl is-enabled) says C(enabled)).
   returned: always
   type: bool
+client_file_users:
+  description:
+    - The database accounts (C(user)) that the client files C(CONFIG_DIR/mysql-*.cf) name, sorted and without
+      repeats; reading them needs root. The C(mailfleet.postfix_mysql.rotate_db_password) playbook checks with
+      it that no mail host still uses an account before it locks it.
+  returned: always
+  type: list
+  elements: str
+  sample: [mailuser]
 missing_packages:
   description: The packages of O(packages) that are not installed, in the order given.
   returned: always
@@ -102,9 +111,13 @@ missing_packages:
   sample: [postfix-mysql]
 '''
 
+import glob
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import PostconfRunner
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import parse_client_file
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import missing_packages, unit_state
 
 
@@ -118,7 +131,8 @@ def main():
         supports_check_mode=True,
     )
     config_dir = module.params['config_dir']
-    result = dict(changed=False, installed=False, mail_version=None, map_types=[], chrooted_map_readers=[])
+    result = dict(changed=False, installed=False, mail_version=None, map_types=[], chrooted_map_readers=[],
+                  client_file_users=[])
 
     result['missing_packages'] = missing_packages(module, module.params['packages'])
     state = unit_state(module, module.params['service'])
@@ -135,6 +149,16 @@ def main():
                 map_types=sorted(types.split()),
                 chrooted_map_readers=postconf.chrooted_map_readers(check=False),
             )
+    users = set()
+    for path in glob.glob(os.path.join(config_dir, 'mysql-*.cf')):
+        try:
+            with open(path) as handle:
+                user = parse_client_file(handle.read())[0].get('user')
+        except (IOError, OSError) as exc:
+            module.fail_json(msg='cannot read %s: %s' % (path, exc), **result)
+        if user:
+            users.add(user)
+    result['client_file_users'] = sorted(users)
     module.exit_json(**result)
 
 

@@ -107,6 +107,9 @@ options:
         description: The account name; not empty, at most 80 characters, no leading or trailing blanks.
         type: str
         default: mailuser
+      standby_user:
+        description: The second account used in turn with O(reader.user); the same rules, and not the same name.
+        type: str
       password:
         description:
           - Its password; at least 2 characters, no leading or trailing blanks, no line breaks or other control
@@ -173,6 +176,10 @@ options:
         description: The name for O(reader.user).
         type: str
         default: reader.user
+      reader_standby_user:
+        description: The name for O(reader.standby_user).
+        type: str
+        default: reader.standby_user
       reader_password:
         description: The name for O(reader.password).
         type: str

@@ -16,7 +16,7 @@ import time
 import pytest
 import testinfra
 
-from mailfleet_testlib import parse_recap, playbook_command, run_playbook, scenario_vars
+from mailfleet_testlib import playbook_command, run_playbook, scenario_vars
 
 DB1, DB2 = 'mf-fleet-db1', 'mf-fleet-db2'
 MAIL = ['mf-fleet-mail1', 'mf-fleet-mail2', 'mf-fleet-mail3']

@@ -440,3 +440,48 @@ def test_client_files_get_the_fastest_recovery_of_their_release(run_module, tmp_
     text = (tmp_path / 'mysql-email2email.cf').read_text()
     assert kind == 'exit' and hosts_line in text
     assert (retry_line in text) if retry_line else ('retry_interval' not in text)
+
+
+# ------------------------------------------------------------ two reader accounts used in turn
+
+def refused_for(user):
+    """A fake postmap whose database refuses USER (locked by a rotation, or another password)."""
+    def error_for(table):
+        with open(table[len('mysql:'):]) as handle:
+            return ACCESS_DENIED.format(table=table) if 'user = %s\n' % user in handle.read() else None
+    return FakePostfix(error_for=error_for)
+
+
+def test_files_a_rotation_moved_to_the_standby_account_stay_there(run_module, tmp_path):
+    run_module({'user': 'mailuser_b'})
+    kind, result, _module, fake = run_module({'standby_user': 'mailuser_b'})
+    assert kind == 'exit' and result['changed'] is False and result['user'] == 'mailuser_b' and fake.jobs == []
+
+
+def test_a_host_that_missed_a_rotation_moves_to_the_account_that_has_the_password(run_module, tmp_path):
+    run_module({'password': OLD_PASSWORD})
+    kind, result, _module, fake = run_module({'standby_user': 'mailuser_b'}, fake=refused_for('mailuser'))
+    assert kind == 'exit' and result['changed'] is True and result['user'] == 'mailuser_b'
+    text = (tmp_path / 'mysql-email2email.cf').read_text()
+    assert 'user = mailuser_b\n' in text and 'password = %s\n' % PASSWORD in text
+    # Both accounts were asked: the refused one first, each through its temporary files.
+    assert len(fake.jobs) == 4
+    kind, result, _module, _fake = run_module({'standby_user': 'mailuser_b'})
+    assert result['changed'] is False and result['user'] == 'mailuser_b'
+
+
+def test_a_password_neither_account_has_changes_nothing_and_names_both(run_module, tmp_path):
+    run_module({'password': OLD_PASSWORD})
+    before = files_of(tmp_path)
+    fake = FakePostfix(error_for=lambda table: ACCESS_DENIED.format(table=table))
+    kind, result, _module, _fake = run_module({'standby_user': 'mailuser_b'}, fake=fake)
+    assert kind == 'fail' and result['changed'] is False
+    assert 'nothing was changed: the database refused both reader accounts (mailuser and mailuser_b)' in result['msg']
+    assert files_of(tmp_path) == before and PASSWORD not in json.dumps(result)
+
+
+def test_the_standby_account_must_differ_from_the_user(run_module, tmp_path):
+    kind, result, _module, _fake = run_module({'standby_user': 'mailuser'})
+    assert kind == 'fail'
+    assert result['problems'] == ["standby_user: 'mailuser' is also user; the two reader accounts are used in turn "
+                                  "and must differ"]

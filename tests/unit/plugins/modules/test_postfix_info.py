@@ -41,7 +41,7 @@ def test_an_installed_postfix(run_module):
     assert kind == 'exit'
     assert result == dict(changed=False, installed=True, mail_version='3.7.11', map_types=['btree', 'hash', 'mysql'],
                           chrooted_map_readers=['smtp/inet'], missing_packages=[], service_active=True,
-                          service_enabled=True)
+                          service_enabled=True, client_file_users=[])
     assert calls[0] == ['/usr/bin/dpkg-query', '-W', '-f', '${Package}\t${db:Status-Abbrev}\n',
                         'postfix', 'postfix-mysql']
     assert calls[-1] == ['/usr/bin/postconf', '-c', '/etc/postfix', '-F', '*/*/chroot', '*/*/command']
@@ -69,7 +69,8 @@ def test_no_postfix_at_all(run_module):
                                               '/usr/bin/systemctl is-enabled': (1, '', 'No such file or directory')})
     assert kind == 'exit'
     assert result == dict(changed=False, installed=False, mail_version=None, map_types=[], chrooted_map_readers=[],
-                          missing_packages=['postfix'], service_active=False, service_enabled=False)
+                          missing_packages=['postfix'], service_active=False, service_enabled=False,
+                          client_file_users=[])
     assert [call[0] for call in calls] == ['/usr/bin/dpkg-query', '/usr/bin/systemctl', '/usr/bin/systemctl']
 
 
@@ -89,3 +90,12 @@ def test_it_reports_and_never_judges_main_cf(run_module):
     kind, result, calls = run_module({'main_cf': {'relayhost': ''}}, answers=INSTALLED)
     assert kind == 'fail' and 'main_cf' in result['msg']
     assert calls == []
+
+
+def test_the_accounts_the_client_files_name(run_module, tmp_path):
+    (tmp_path / 'mysql-a.cf').write_text('user = mailuser_b\npassword = x#1\n')
+    (tmp_path / 'mysql-b.cf').write_text('# a comment\nuser = mailuser\n')
+    (tmp_path / 'mysql-c.cf').write_text('user = mailuser_b\n')
+    (tmp_path / 'other.cf').write_text('user = someone\n')
+    kind, result, _calls = run_module({'config_dir': str(tmp_path)}, answers=INSTALLED)
+    assert kind == 'exit' and result['client_file_users'] == ['mailuser', 'mailuser_b']

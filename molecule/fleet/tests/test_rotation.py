@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+"""Rotating the reader password on the live fleet (playbooks/rotate_db_password.yml):
+no refused or deferred recipient under SMTP load, the old password refused at the end,
+ordinary runs unchanged afterwards, an interrupted rotation finished by the next run, and
+a mail host that was down catching up on its next ordinary run."""
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import testinfra
+
+from mailfleet_testlib import playbook_command, run_playbook, scenario_vars
+
+DB1, DB2 = 'mf-fleet-db1', 'mf-fleet-db2'
+MAIL = ['mf-fleet-mail1', 'mf-fleet-mail2', 'mf-fleet-mail3']
+ADDRESS = {'mf-fleet-mail1': '10.213.47.21', 'mf-fleet-mail2': '10.213.47.22', 'mf-fleet-mail3': '10.213.47.23'}
+PROJECT = os.environ.get('MOLECULE_PROJECT_DIRECTORY', '')
+ROTATE = os.path.join(PROJECT, 'playbooks', 'rotate_db_password.yml')
+SITE = os.path.join(PROJECT, 'playbooks', 'site.yml')
+PROBE_FROM = DB2
+PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'smtp_probe.py')
+STOP_FILE = '/tmp/mailfleet-probe-stop'
+PASSWORD = scenario_vars()['mailfleet_postfix_db_password'] if os.environ.get('MOLECULE_SCENARIO_DIRECTORY') else ''
+NEW_PASSWORD = 'Rot4ted#fleet pass-word'
+RECIPIENTS = {'john@example.org': 250, 'jack@example.org': 250, 'ann@example.com': 250, 'nobody@example.com': 550}
+
+
+def node(name):
+    return testinfra.get_host('podman://' + name)
+
+
+def passwords(password):
+    return json.dumps({'mailfleet_database_reader_password': password, 'mailfleet_postfix_db_password': password})
+
+
+def login(password, user='mailuser', server='10.213.47.11', client='mf-fleet-mail1'):
+    return node(client).run('mariadb --batch --skip-column-names --connect-timeout=5 --host=%s --user=%s --password=%s '
+                            '--database=mailserver --execute=%s', server, user, password, 'SELECT 1')
+
+
+def client_file_users(name):
+    return sorted(set(node(name).check_output("sed -n 's/^user = //p' /etc/postfix/mysql-*.cf").split()))
+
+
+class Probe(object):
+    """SMTP from PROBE_FROM to the running mail hosts until stop(): its JSON lines."""
+
+    def __init__(self, servers):
+        node(PROBE_FROM).run('rm -f %s', STOP_FILE)
+        job = dict(servers=[ADDRESS[s] for s in servers], recipients=sorted(RECIPIENTS), rounds=5000, interval=0.15,
+                   deadline=600, stop_file=STOP_FILE)
+        with open(PROBE) as handle:
+            script = handle.read()
+        self.proc = subprocess.Popen(['podman', 'exec', '-i', PROBE_FROM, 'python3', '-', json.dumps(job)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, universal_newlines=True)
+        self.lines = []
+        self.proc.stdin.write(script)
+        self.proc.stdin.close()
+        self.reader = threading.Thread(target=lambda: self.lines.extend(json.loads(l) for l in self.proc.stdout))
+        self.reader.start()
+        self.started = time.time()
+
+    def stop(self):
+        node(PROBE_FROM).check_output('touch %s', STOP_FILE)
+        self.proc.wait(60)
+        self.reader.join(60)
+        return self.lines, time.time() - self.started
+
+
+def test_a_rotation_under_load_defers_and_refuses_nothing():
+    assert login(PASSWORD).rc == 0
+    probe = Probe(MAIL)
+    try:
+        time.sleep(2)
+        rc, output, _recap = run_playbook(ROTATE, '-e', passwords(NEW_PASSWORD))
+    finally:
+        lines, seconds = probe.stop()
+    assert rc == 0, output[-3000:]
+    assert NEW_PASSWORD not in output and PASSWORD not in output
+    wrong = [line for line in lines if line['error'] or line['codes'] != RECIPIENTS]
+    assert not wrong, wrong[:5]
+    rcpts = sum(len(line['codes']) for line in lines)
+    assert rcpts / seconds >= 20, (rcpts, seconds)
+    # Every mail host moved; the old account is locked, the new one works.
+    for name in MAIL:
+        assert client_file_users(name) == ['mailuser_b'], name
+    assert login(PASSWORD).rc != 0 and 'locked' in login(PASSWORD).stderr
+    assert login(NEW_PASSWORD, user='mailuser_b').rc == 0
+    # Ordinary runs keep it that way: nothing to change.
+    rc, output, recap = run_playbook(SITE, '-e', passwords(NEW_PASSWORD))
+    assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()), output[-3000:]
+
+
+def test_an_interrupted_rotation_is_finished_by_the_next_run_and_a_host_that_was_down_catches_up():
+    down = 'mf-fleet-mail3'
+    subprocess.run(['podman', 'stop', '-t', '5', down], check=True, stdout=subprocess.DEVNULL)
+    try:
+        # Back to the first account, killed once the mail hosts are being moved.
+        argv, environ = playbook_command(ROTATE, '-e', passwords(PASSWORD), PYTHONUNBUFFERED='1')
+        proc = subprocess.Popen(argv, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                universal_newlines=True, start_new_session=True)
+        seen = []
+        for line in proc.stdout:
+            seen.append(line)
+            if 'Write the client files and point main.cf at the maps' in line:
+                break
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+        assert any('Write the client files' in line for line in seen), ''.join(seen)[-3000:]
+        # The idle account has the password now, and nothing is locked yet: mail flows on.
+        assert login(PASSWORD).rc == 0 and login(NEW_PASSWORD, user='mailuser_b').rc == 0
+        rc, output, recap = run_playbook(ROTATE, '-e', passwords(PASSWORD))
+        # 4: a host was unreachable, which the rotation leaves to its next ordinary run.
+        assert rc in (0, 4) and all(recap[name]['failed'] == 0 for name in MAIL[:2]), output[-3000:]
+        for name in MAIL[:2]:
+            assert client_file_users(name) == ['mailuser'], name
+        assert login(NEW_PASSWORD, user='mailuser_b').rc != 0
+    finally:
+        subprocess.run(['podman', 'start', down], check=True, stdout=subprocess.DEVNULL)
+    for _attempt in range(30):
+        if node(down).run('systemctl is-active postfix').rc == 0:
+            break
+        time.sleep(1)
+    # The host that was down still names the locked account; its next ordinary run moves it.
+    assert client_file_users(down) == ['mailuser_b']
+    rc, output, recap = run_playbook(SITE, '-e', passwords(PASSWORD), '--limit', down)
+    assert rc == 0 and recap[down]['changed'] >= 1, output[-3000:]
+    assert client_file_users(down) == ['mailuser']
+    probe = Probe([down])
+    time.sleep(2)
+    lines, _seconds = probe.stop()
+    assert lines and all(line['codes'] == RECIPIENTS for line in lines), lines[:3]
+    rc, output, recap = run_playbook(SITE, '-e', passwords(PASSWORD))
+    assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()), output[-3000:]
