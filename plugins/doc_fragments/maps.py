@@ -99,3 +99,4 @@ options:
         and go live with it when that works.
       - Must differ from O(user).
     type: str
+'''
