@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: mailfleet.postfix_mysql contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -51,7 +50,7 @@ def cleanup():
     names = [n for n in run('podman', 'ps', '-a', '--format', '{{.Names}}').split() if n.startswith('mf-rbench-')]
     if names:
         run('podman', 'rm', '-f', '-t', '0', *names)
-    if subprocess.run(['podman', 'network', 'exists', NET]).returncode == 0:
+    if subprocess.run(['podman', 'network', 'exists', NET], check=False).returncode == 0:
         run('podman', 'network', 'rm', '-f', NET)
 
 

@@ -89,7 +89,8 @@ options:
         database coming back, and costs a down database at most one connection attempt per table
         and Postfix process every 2 seconds.
     type: int
-    default  standby_user:
+    default: 2
+  standby_user:
     description:
       - "A second reader account, used in turn with O(user) so that the password can change without a moment
         of refused logins (the C(mailfleet.postfix_mysql.rotate_db_password) playbook)."

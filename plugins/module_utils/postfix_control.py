@@ -68,8 +68,8 @@ class LockTimeout(Exception):
         holder = self.holder
         who = 'another run'
         if holder.get('pid'):
-            who += ' (%s, pid %s, since %s)' % (holder.get('what', 'a module'), holder['pid'],
-                                                 holder.get('since', 'an unknown time'))
+            who += ' (%s, pid %s, since %s)' % (
+                holder.get('what', 'a module'), holder['pid'], holder.get('since', 'an unknown time'))
         return ('%s is changing the Postfix configuration in %s; gave up after waiting %d s for it to finish. '
                 'Run again when it is done, or raise lock_timeout' % (who, self.config_dir, self.waited))
 

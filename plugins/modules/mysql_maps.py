@@ -698,7 +698,6 @@ def run_module(held):
     module.exit_json(**result)
 
 
-
 def main():
     # The locks are released however the run ends (exit_json and fail_json raise SystemExit).
     with ExitStack() as held:

@@ -1,8 +1,6 @@
-#!/usr/bin/python3
 # -*- coding: utf-8 -*-
 # Copyright: mailfleet.postfix_mysql contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Installed by the mailfleet.postfix_mysql.mailfleet_postfix role.
 """Reload Postfix as soon as a database host it gave up on answers again.
 
 After a database host failed, Postfix's daemons keep avoiding it although it is back: up
@@ -17,8 +15,15 @@ that host (and only it) through a copy of one client file, once a second, and ru
 `postfix reload` when one of them answers again (at most once in 5 seconds). Nothing is
 asked while no failure is reported.
 
-Usage: mailfleet-postfix-db-recovery CONFIG_DIR CLIENT_FILE
+Usage: python3 mailfleet_postfix_db_recovery.py CONFIG_DIR CLIENT_FILE
+
+The db_recovery_watch module imports this file only to ship it: it installs the file's
+own source on the mail host and runs it there as a systemd service.
 """
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 import os
 import re
@@ -98,30 +103,44 @@ def answers(config_dir, lines, entry):
         os.unlink(path)
 
 
+def note_failure(line, path, failing):
+    """Add the hosts entries a log line reports as failing (all of them when the line
+    names none) to FAILING, {entry: since when}."""
+    host = HOST_FAILED_RE.search(line)
+    if not (host or TABLE_FAILED_RE.search(line)):
+        return
+    _lines, hosts = client_file(path)
+    named = [e for e in hosts if host and host_name(e) == host.group(1)]
+    for entry in named or hosts:
+        if entry not in failing:
+            failing[entry] = time.time()
+            log('%s failed: %s' % (entry, line.strip()[:200]))
+
+
 def main():
     config_dir, path = sys.argv[1], sys.argv[2]
     syslog_name = postconf(config_dir, 'syslog_name') or 'postfix'
     argv = ['journalctl', '--follow', '--lines=0', '--output=cat']
     for service in SERVICES:
         argv += ['--identifier=%s/%s' % (syslog_name, service)]
-    journal = subprocess.Popen(argv, stdout=subprocess.PIPE, universal_newlines=True, bufsize=1)
+    journal = subprocess.Popen(argv, stdout=subprocess.PIPE)
+    # Read the pipe itself, not a buffered file: select() only sees what is still in the
+    # pipe, and lines sitting in a file object's buffer would wait for the next entry.
+    source = journal.stdout.fileno()
     log('watching %s/* for database hosts that fail, asking them through %s' % (syslog_name, path))
     failing = {}  # hosts entry -> since when
     last_probe = last_reload = 0.0
+    pending = b''
     while True:
-        ready, _w, _x = select.select([journal.stdout], [], [], PROBE_SECONDS if failing else None)
+        ready, _w, _x = select.select([source], [], [], PROBE_SECONDS if failing else None)
         if ready:
-            line = journal.stdout.readline()
-            if not line:
+            chunk = os.read(source, 65536)
+            if not chunk:
                 sys.exit('journalctl ended')
-            host = HOST_FAILED_RE.search(line)
-            if host or TABLE_FAILED_RE.search(line):
-                _lines, hosts = client_file(path)
-                named = [e for e in hosts if host and host_name(e) == host.group(1)]
-                for entry in named or hosts:
-                    if entry not in failing:
-                        failing[entry] = time.time()
-                        log('%s failed: %s' % (entry, line.strip()[:200]))
+            pending += chunk
+            complete, pending = pending.rsplit(b'\n', 1) if b'\n' in pending else (b'', pending)
+            for line in complete.decode('utf-8', 'replace').splitlines():
+                note_failure(line, path, failing)
         now = time.time()
         if failing and now - last_probe >= PROBE_SECONDS and now - last_reload >= RELOAD_SECONDS:
             last_probe = now
