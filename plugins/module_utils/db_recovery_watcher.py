@@ -52,7 +52,9 @@ RUN_DIR = '/run/mailfleet-postfix-db-recovery'
 
 
 def log(text):
-    print(text, flush=True)
+    # To systemd's journal, through the service's standard output.
+    sys.stdout.write(text + '\n')
+    sys.stdout.flush()
 
 
 def postconf(config_dir, name):
@@ -136,7 +138,7 @@ def main():
         if ready:
             chunk = os.read(source, 65536)
             if not chunk:
-                sys.exit('journalctl ended')
+                raise SystemExit('journalctl ended')
             pending += chunk
             complete, pending = pending.rsplit(b'\n', 1) if b'\n' in pending else (b'', pending)
             for line in complete.decode('utf-8', 'replace').splitlines():

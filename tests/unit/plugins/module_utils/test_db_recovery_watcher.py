@@ -12,8 +12,8 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils import db_
 
 
 @pytest.mark.parametrize('entry, name', [
-    ('10.0.0.11', '10.0.0.11'), ('inet:db1:3307', 'db1'), ('db1:3306', 'db1'), ('unix:/run/mysqld/mysqld.sock',
-                                                                               '/run/mysqld/mysqld.sock'),
+    ('10.0.0.11', '10.0.0.11'), ('inet:db1:3307', 'db1'), ('db1:3306', 'db1'),
+    ('unix:/run/mysqld/mysqld.sock', '/run/mysqld/mysqld.sock'),
     ('[2001:db8::1]:3306', '2001:db8::1'), ('inet:[2001:db8::1]', '2001:db8::1'),
 ])
 def test_the_name_postfix_logs_for_a_hosts_entry(entry, name):
