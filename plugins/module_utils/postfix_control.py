@@ -89,10 +89,15 @@ class ConfigLock(object):
         self._fd = None
 
     def _holder(self):
+        """Who holds the lock, as the holder wrote it; {} when it did not (another tool's
+        flock) or when that process is gone (killed before it could clear its name)."""
         try:
             with open(self.path) as handle:
-                return json.loads(handle.read() or '{}')
-        except (IOError, OSError, ValueError):
+                holder = json.loads(handle.read() or '{}')
+            if holder.get('pid'):
+                os.kill(int(holder['pid']), 0)
+            return holder
+        except (IOError, OSError, ValueError, TypeError):
             return {}
 
     def acquire(self, timeout):
@@ -122,6 +127,8 @@ class ConfigLock(object):
 
     def release(self):
         if self._fd is not None:
+            # The next holder (or a waiting run's message) must not see this run's name.
+            os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None

@@ -67,3 +67,15 @@ def test_a_marker_cut_short_is_a_debt_all_the_same():
     with open(debt.path, 'w') as handle:
         handle.write('{"since": "2026')
     assert debt.owed() == {'since': 'unknown', 'what': 'unknown'}
+
+
+def test_a_released_lock_leaves_no_name_behind():
+    ConfigLock('/etc/postfix', 'mailfleet.postfix_mysql.postconf').acquire(0).release()
+    assert ConfigLock('/etc/postfix', 'x')._holder() == {}
+
+
+def test_a_holder_that_is_gone_is_not_named(private_run_dir):
+    lock = ConfigLock('/etc/postfix', 'x')
+    with open(lock.path, 'w') as handle:
+        handle.write('{"pid": 999999999, "what": "mailfleet.postfix_mysql.mysql_maps"}')
+    assert lock._holder() == {}
