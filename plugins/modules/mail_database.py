@@ -260,9 +260,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.community.mysql.plugins.module_utils.mysql import (
     mysql_common_argument_spec,
-    mysql_connect,
     mysql_driver,
-    mysql_driver_fail_msg,
 )
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_data import (
@@ -278,6 +276,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_reade
     ReaderPlan,
     quote_identifier,
 )
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mysql_login import connect
 
 # The ISPmail layout. Dovecot and the Postfix client files of this collection read these
 # names; they are created as they are and never altered afterwards. Their column sizes
@@ -474,16 +473,7 @@ def main():
         module.fail_json(msg='Nothing was changed; %d problem%s in the mail data: %s'
                          % (len(problems), '' if len(problems) == 1 else 's', '; '.join(problems)),
                          problems=problems)
-    if mysql_driver is None:
-        module.fail_json(msg=mysql_driver_fail_msg)
-    try:
-        # Without a database: it may not exist yet.
-        cursor, connection = mysql_connect(
-            module, params['login_user'], params['login_password'], params['config_file'],
-            params['client_cert'], params['client_key'], params['ca_cert'], None,
-            connect_timeout=params['connect_timeout'], check_hostname=params['check_hostname'])
-    except Exception as e:
-        module.fail_json(msg='Cannot connect to the database server as %s: %s' % (params['login_user'] or 'the default user', to_native(e)))
+    cursor, connection = connect(module)
 
     result = dict(changed=False, created_database=False, created_tables=[], changes=[])
     reader_plan = None

@@ -139,9 +139,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.community.mysql.plugins.module_utils.mysql import (
     mysql_common_argument_spec,
-    mysql_connect,
     mysql_driver,
-    mysql_driver_fail_msg,
 )
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_data import problems as mail_data_problems
@@ -150,6 +148,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_reade
     PairState,
     ReaderPlan,
 )
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mysql_login import connect
 
 SESSIONS_SQL = 'SELECT HOST FROM information_schema.PROCESSLIST WHERE USER = %s'
 
@@ -251,16 +250,7 @@ def main():
     problems = mail_data_problems(reader=reader)
     if problems:
         module.fail_json(msg='Nothing was changed: %s' % '; '.join(problems), problems=problems)
-    if mysql_driver is None:
-        module.fail_json(msg=mysql_driver_fail_msg)
-    try:
-        cursor, connection = mysql_connect(
-            module, params['login_user'], params['login_password'], params['config_file'],
-            params['client_cert'], params['client_key'], params['ca_cert'], None,
-            connect_timeout=params['connect_timeout'], check_hostname=params['check_hostname'])
-    except Exception as e:
-        module.fail_json(msg='Cannot connect to the database server as %s: %s'
-                         % (params['login_user'] or 'the default user', to_native(e)))
+    cursor, connection = connect(module)
     try:
         pair = read_pair(cursor, params['user'], params['standby_user'])
         step = prepare if params['state'] == 'prepared' else finish

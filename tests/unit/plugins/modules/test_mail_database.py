@@ -7,6 +7,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils import mysql_login
 from ansible_collections.mailfleet.postfix_mysql.plugins.modules import mail_database
 from ansible_collections.mailfleet.postfix_mysql.plugins.modules.mail_database import ContentPlan
 from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.module_harness import run_main
@@ -93,8 +94,8 @@ class Connection(object):
 @pytest.fixture
 def connect(monkeypatch):
     fake = Connection()
-    monkeypatch.setattr(mail_database, 'mysql_connect', fake)
-    monkeypatch.setattr(mail_database, 'mysql_driver', object())
+    monkeypatch.setattr(mysql_login, 'mysql_connect', fake)
+    monkeypatch.setattr(mysql_login, 'mysql_driver', object())
     return fake
 
 
@@ -148,7 +149,7 @@ def test_good_data_goes_on_to_the_database(monkeypatch, connect):
 
 
 def test_bad_data_is_reported_even_without_the_driver(monkeypatch):
-    monkeypatch.setattr(mail_database, 'mysql_driver', None)
+    monkeypatch.setattr(mysql_login, 'mysql_driver', None)
     kind, result, _module = run_main(monkeypatch, mail_database.main, {'domains': [{'name': ''}]})
     assert kind == 'fail' and result['problems'] == ["domains[0].name: '' is empty; give a domain name such as example.org"]
 

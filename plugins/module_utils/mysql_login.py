@@ -1,0 +1,33 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailfleet.postfix_mysql contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The database login of the modules that manage the mail database, with community.mysql's
+options (mysql_common_argument_spec) and its driver."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.community.mysql.plugins.module_utils.mysql import (
+    mysql_connect,
+    mysql_driver,
+    mysql_driver_fail_msg,
+)
+
+
+def connect(module):
+    """(cursor, connection) to the server, without selecting a database (it may not exist
+    yet); fails the module with a readable message when there is no driver or no login."""
+    params = module.params
+    if mysql_driver is None:
+        module.fail_json(msg=mysql_driver_fail_msg)
+    try:
+        return mysql_connect(
+            module, params['login_user'], params['login_password'], params['config_file'],
+            params['client_cert'], params['client_key'], params['ca_cert'], None,
+            connect_timeout=params['connect_timeout'], check_hostname=params['check_hostname'])
+    except Exception as e:  # the drivers raise their own classes, and not only them
+        module.fail_json(msg='Cannot connect to the database server as %s: %s'
+                         % (params['login_user'] or 'the default user', to_native(e)))
