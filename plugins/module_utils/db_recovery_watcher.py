@@ -10,10 +10,10 @@ address for 30 seconds (resolve_clnt.c). With one database host that means a min
 4xx after every restart; with two, a second failure within that minute (the other host)
 defers all mail although one host is up. A reload replaces those daemons at once.
 
-This follows Postfix's log. For each database host Postfix reports as failing, it asks
-that host (and only it) through a copy of one client file, once a second, and runs
-`postfix reload` when one of them answers again (at most once in 5 seconds). Nothing is
-asked while no failure is reported.
+This reads Postfix's log once a second. For each database host Postfix reports as
+failing, it asks that host (and only it) through a copy of one client file, once a
+second, and runs `postfix reload` when one of them answers again (at most once in 5
+seconds). The database is asked nothing while no failure is reported.
 
 Usage: python3 mailfleet_postfix_db_recovery.py CONFIG_DIR CLIENT_FILE
 
@@ -27,7 +27,6 @@ __metaclass__ = type
 
 import os
 import re
-import select
 import subprocess
 import sys
 import tempfile
@@ -44,7 +43,9 @@ TABLE_FAILED_RE = re.compile(r'warning: .*mysql:\S+(?:: query failed: | lookup e
 # The Postfix services that read the maps, as syslog identifiers (SYSLOG_NAME/SERVICE).
 SERVICES = ('smtpd', 'trivial-rewrite', 'cleanup', 'proxymap', 'virtual')
 PROBE_KEY = 'recovery-probe@mailfleet.invalid'
-PROBE_SECONDS = 1.0
+# How often the log is read, and a failing host asked.
+POLL_SECONDS = 1.0
+CURSOR_PREFIX = '-- cursor: '
 PROBE_TIMEOUT = 10
 # A database that comes and goes gets at most one reload in this many seconds.
 RELOAD_SECONDS = 5.0
@@ -119,44 +120,51 @@ def note_failure(line, path, failing):
             log('%s failed: %s' % (entry, line.strip()[:200]))
 
 
+def new_log_lines(identifiers, cursor, since):
+    """The Postfix log lines after CURSOR (or since the epoch second SINCE), and the new cursor.
+
+    The journal is read afresh each time rather than followed: a follower learns of new
+    entries only when journald signals a change, which was seen to lag by tens of seconds.
+    """
+    argv = ['journalctl', '--output=cat', '--show-cursor', '--no-pager', '--quiet']
+    argv += ['--after-cursor=%s' % cursor] if cursor else ['--since=@%d' % since]
+    argv += ['--identifier=%s' % name for name in identifiers]
+    try:
+        out = subprocess.run(argv, env=C_LOCALE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             universal_newlines=True, timeout=30, check=False).stdout
+    except subprocess.TimeoutExpired:
+        return [], cursor
+    lines = out.splitlines()
+    if lines and lines[-1].startswith(CURSOR_PREFIX):
+        cursor = lines.pop()[len(CURSOR_PREFIX):]
+    return lines, cursor
+
+
 def main():
     config_dir, path = sys.argv[1], sys.argv[2]
     syslog_name = postconf(config_dir, 'syslog_name') or 'postfix'
-    argv = ['journalctl', '--follow', '--lines=0', '--output=cat']
-    for service in SERVICES:
-        argv += ['--identifier=%s/%s' % (syslog_name, service)]
-    journal = subprocess.Popen(argv, stdout=subprocess.PIPE)
-    # Read the pipe itself, not a buffered file: select() only sees what is still in the
-    # pipe, and lines sitting in a file object's buffer would wait for the next entry.
-    source = journal.stdout.fileno()
+    identifiers = ['%s/%s' % (syslog_name, service) for service in SERVICES]
     log('watching %s/* for database hosts that fail, asking them through %s' % (syslog_name, path))
     failing = {}  # hosts entry -> since when
-    last_probe = last_reload = 0.0
-    pending = b''
+    cursor, since = None, int(time.time())
+    last_reload = 0.0
     while True:
-        ready, _w, _x = select.select([source], [], [], PROBE_SECONDS if failing else None)
-        if ready:
-            chunk = os.read(source, 65536)
-            if not chunk:
-                raise SystemExit('journalctl ended')
-            pending += chunk
-            complete, pending = pending.rsplit(b'\n', 1) if b'\n' in pending else (b'', pending)
-            for line in complete.decode('utf-8', 'replace').splitlines():
-                note_failure(line, path, failing)
-        now = time.time()
-        if failing and now - last_probe >= PROBE_SECONDS and now - last_reload >= RELOAD_SECONDS:
-            last_probe = now
-            lines, hosts = client_file(path)
-            back = [e for e in list(failing) if e not in hosts or answers(config_dir, lines, e)]
+        started = time.time()
+        lines, cursor = new_log_lines(identifiers, cursor, since)
+        for line in lines:
+            note_failure(line, path, failing)
+        if failing and started - last_reload >= RELOAD_SECONDS:
+            client_lines, hosts = client_file(path)
+            back = [e for e in list(failing) if e not in hosts or answers(config_dir, client_lines, e)]
             if back:
                 proc = subprocess.run(['postfix', '-c', config_dir, 'reload'], env=C_LOCALE, check=False,
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
                 log('%s answer(s) again after %.0f s: postfix reload (rc=%d)'
-                    % (' '.join(back), now - min(failing[e] for e in back), proc.returncode))
+                    % (' '.join(back), started - min(failing[e] for e in back), proc.returncode))
                 for entry in back:
                     del failing[entry]
                 last_reload = time.time()
-
+        time.sleep(max(0.0, POLL_SECONDS - (time.time() - started)))
 
 if __name__ == '__main__':
     main()

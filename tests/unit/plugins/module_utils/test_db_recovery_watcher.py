@@ -65,3 +65,24 @@ def test_a_probe_copy_names_only_the_host_asked(client_file, monkeypatch, tmp_pa
     assert watcher.answers('/etc/postfix', lines, 'inet:10.0.0.12:3306') is True
     assert 'hosts = inet:10.0.0.12:3306\n' in seen['text'] and 'password = x#1\n' in seen['text']
     assert list((tmp_path / 'run').iterdir()) == []
+
+
+def test_the_log_is_read_after_the_last_cursor(monkeypatch):
+    calls = []
+
+    class Done(object):
+        def __init__(self, stdout):
+            self.stdout = stdout
+
+    answers = ['warning: connect to mysql server 10.0.0.12: x\n-- cursor: s=1;i=2\n', '']
+
+    def run(argv, **kwargs):
+        calls.append(argv)
+        return Done(answers.pop(0))
+
+    monkeypatch.setattr(watcher.subprocess, 'run', run)
+    lines, cursor = watcher.new_log_lines(['postfix/smtpd'], None, 1700000000)
+    assert lines == ['warning: connect to mysql server 10.0.0.12: x'] and cursor == 's=1;i=2'
+    assert '--since=@1700000000' in calls[0] and '--identifier=postfix/smtpd' in calls[0]
+    lines, cursor = watcher.new_log_lines(['postfix/smtpd'], cursor, 1700000000)
+    assert lines == [] and cursor == 's=1;i=2' and '--after-cursor=s=1;i=2' in calls[1]
