@@ -12,7 +12,7 @@ defers all mail although one host is up. A reload replaces those daemons at once
 
 This reads Postfix's log once a second. For each database host Postfix reports as
 failing, it asks that host (and only it) through a copy of one client file, once a
-second, and runs `postfix reload` when one of them answers again (at most once in 5
+second, and runs `postfix reload` when one of them answers again (at most once in 2
 seconds). The database is asked nothing while no failure is reported.
 
 Usage: python3 mailfleet_postfix_db_recovery.py CONFIG_DIR CLIENT_FILE
@@ -47,8 +47,9 @@ PROBE_KEY = 'recovery-probe@mailfleet.invalid'
 POLL_SECONDS = 1.0
 CURSOR_PREFIX = '-- cursor: '
 PROBE_TIMEOUT = 10
-# A database that comes and goes gets at most one reload in this many seconds.
-RELOAD_SECONDS = 5.0
+# A database that comes and goes gets at most one reload in this many seconds. A host only
+# comes back after a new failure report, so there is no storm to damp, only a flapping host.
+RELOAD_SECONDS = 2.0
 RUN_DIR = '/run/mailfleet-postfix-db-recovery'
 
 
@@ -85,25 +86,40 @@ def host_name(entry):
     return entry.rsplit(':', 1)[0] if entry.count(':') == 1 else entry
 
 
-def answers(config_dir, lines, entry):
-    """Whether a lookup through the client file, with only ENTRY as its host, works (found
-    or not found, but no error). The copy holds the password: it is made 0600 in a 0700
-    directory and removed at once."""
+def answering(config_dir, lines, entries):
+    """The ENTRIES that answer a lookup through the client file with only them as its host
+    (found or not found, but no error), asked all at once: postmap waits about a second
+    after a failed connection, so asking one after the other would add up.
+
+    The copies hold the password: they are made 0600 in a 0700 directory and removed at once.
+    """
     os.makedirs(RUN_DIR, mode=0o700, exist_ok=True)
-    fd, path = tempfile.mkstemp(prefix='probe.', suffix='.cf', dir=RUN_DIR)
+    asked = []
     try:
-        with os.fdopen(fd, 'w') as handle:
-            for line in lines:
-                key = line.partition('=')[0].strip()
-                handle.write('hosts = %s\n' % entry if key == 'hosts' else line + '\n')
-        proc = subprocess.run(['postmap', '-c', config_dir, '-q', PROBE_KEY, 'mysql:' + path], env=C_LOCALE,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, universal_newlines=True,
-                              timeout=PROBE_TIMEOUT, check=False)
-        return proc.returncode == 0 or (proc.returncode == 1 and not proc.stderr.strip())
-    except subprocess.TimeoutExpired:
-        return False
+        for entry in entries:
+            fd, path = tempfile.mkstemp(prefix='probe.', suffix='.cf', dir=RUN_DIR)
+            with os.fdopen(fd, 'w') as handle:
+                for line in lines:
+                    key = line.partition('=')[0].strip()
+                    handle.write('hosts = %s\n' % entry if key == 'hosts' else line + '\n')
+            proc = subprocess.Popen(['postmap', '-c', config_dir, '-q', PROBE_KEY, 'mysql:' + path], env=C_LOCALE,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, universal_newlines=True)
+            asked.append((entry, path, proc))
+        deadline = time.time() + PROBE_TIMEOUT
+        found = []
+        for entry, _path, proc in asked:
+            try:
+                _out, err = proc.communicate(timeout=max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                continue
+            if proc.returncode == 0 or (proc.returncode == 1 and not err.strip()):
+                found.append(entry)
+        return found
     finally:
-        os.unlink(path)
+        for _entry, path, _proc in asked:
+            os.unlink(path)
 
 
 def note_failure(line, path, failing):
@@ -155,12 +171,13 @@ def main():
             note_failure(line, path, failing)
         if failing and started - last_reload >= RELOAD_SECONDS:
             client_lines, hosts = client_file(path)
-            back = [e for e in list(failing) if e not in hosts or answers(config_dir, client_lines, e)]
+            gone = [e for e in failing if e not in hosts]
+            back = gone + answering(config_dir, client_lines, [e for e in failing if e in hosts])
             if back:
                 proc = subprocess.run(['postfix', '-c', config_dir, 'reload'], env=C_LOCALE, check=False,
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
                 log('%s answer(s) again after %.0f s: postfix reload (rc=%d)'
-                    % (' '.join(back), started - min(failing[e] for e in back), proc.returncode))
+                    % (' '.join(back), max(0, started - min(failing[e] for e in back)), proc.returncode))
                 for entry in back:
                     del failing[entry]
                 last_reload = time.time()

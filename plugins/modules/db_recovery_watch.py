@@ -20,7 +20,7 @@ description:
   - This module installs and runs a small service (O(name)) that follows Postfix's log and, for each
     database host Postfix reports as failing, asks that host alone, once a second, through a copy of
     O(client_file) (mode 0600, removed at once); when the host answers again it runs C(postfix reload), at
-    most once in 5 seconds. It asks nothing while nothing fails.
+    most once in 2 seconds. It asks nothing while nothing fails.
   - One module run writes the program and the unit (each only when it differs, with C(atomic_move)), runs
     C(systemctl daemon-reload) when the unit changed, and enables, starts or restarts the service as
     needed, so that an unchanged host costs one round trip.

@@ -47,23 +47,28 @@ def test_which_hosts_a_log_line_reports_as_failing(client_file, line, failing):
     assert sorted(found) == failing
 
 
-def test_a_probe_copy_names_only_the_host_asked(client_file, monkeypatch, tmp_path):
-    seen = {}
+def test_the_hosts_are_asked_at_once_each_through_a_copy_naming_it_alone(client_file, monkeypatch, tmp_path):
+    seen = []
 
-    class Done(object):
-        returncode = 0
-        stderr = ''
+    class Process(object):
+        def __init__(self, argv, **kwargs):
+            with open(argv[-1][len('mysql:'):]) as handle:
+                self.text = handle.read()
+            seen.append(self.text)
+            # The first host is down: postmap says so on stderr.
+            self.returncode = 1
+            self.err = "postmap: warning: connect to mysql server 10.0.0.11: Can't connect" if 'hosts = 10.0.0.11\n' in \
+                self.text else ''
 
-    def run(argv, **kwargs):
-        with open(argv[-1][len('mysql:'):]) as handle:
-            seen['text'] = handle.read()
-        return Done()
+        def communicate(self, timeout=None):
+            return '', self.err
 
     monkeypatch.setattr(watcher, 'RUN_DIR', str(tmp_path / 'run'))
-    monkeypatch.setattr(watcher.subprocess, 'run', run)
-    lines, _hosts = watcher.client_file(client_file)
-    assert watcher.answers('/etc/postfix', lines, 'inet:10.0.0.12:3306') is True
-    assert 'hosts = inet:10.0.0.12:3306\n' in seen['text'] and 'password = x#1\n' in seen['text']
+    monkeypatch.setattr(watcher.subprocess, 'Popen', Process)
+    lines, hosts = watcher.client_file(client_file)
+    assert watcher.answering('/etc/postfix', lines, hosts) == ['inet:10.0.0.12:3306']
+    assert ['hosts = 10.0.0.11\n' in text for text in seen] == [True, False]
+    assert all('password = x#1\n' in text for text in seen)
     assert list((tmp_path / 'run').iterdir()) == []
 
 
