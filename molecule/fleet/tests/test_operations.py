@@ -7,7 +7,6 @@ included) by the next run, and two runs at once take turns."""
 import json
 import os
 import random
-import re
 import signal
 import subprocess
 import threading
@@ -173,30 +172,46 @@ def other_reader():
                        % OTHER_USER)
 
 
+# Every client file and temporary file of /etc/postfix with its text and mode, in one
+# command on the host: a killed run's module may still be finishing there (the controller
+# died, not the module), so a file listed a moment ago may be gone when it is read.
+SNAPSHOT = """
+import glob, grp, json, os, pwd, stat
+found = {}
+for path in glob.glob('/etc/postfix/mysql-*.cf') + glob.glob('/etc/postfix/.mysql-*.new'):
+    try:
+        info = os.stat(path)
+        with open(path) as handle:
+            text = handle.read()
+    except OSError:
+        continue
+    found[os.path.basename(path)] = [text, stat.S_IMODE(info.st_mode), pwd.getpwuid(info.st_uid).pw_name,
+                                     grp.getgrgid(info.st_gid).gr_name]
+print(json.dumps(found))
+"""
+
+
+def files_of(name):
+    return json.loads(node(name).check_output('python3 -c %s', SNAPSHOT))
+
+
 def state_of(name):
     """What a mail host's configuration is: each client file's text, main.cf's alias maps."""
-    host = node(name)
-    files = {}
-    for path in host.check_output('ls /etc/postfix/').split():
-        if re.match(r'^mysql-.*\.cf$', path):
-            files[path] = host.file('/etc/postfix/' + path).content_string
-    return files, host.check_output('postconf -h virtual_alias_maps')
+    files = dict((path, entry[0]) for path, entry in files_of(name).items() if not path.startswith('.'))
+    return files, node(name).check_output('postconf -h virtual_alias_maps')
 
 
 def assert_invariants(name):
     """What must hold on a mail host at any moment, a killed run or not."""
     host = node(name)
-    for line in host.check_output("find /etc/postfix -maxdepth 1 -name 'mysql-*.cf' -printf '%m %u %g %p\\n'"
-                                  ).splitlines():
-        mode, owner, group, path = line.split(' ', 3)
-        assert (mode, owner, group) == ('640', 'root', 'postfix'), line
-        text = host.file(path).content_string
+    for path, (text, mode, owner, group) in files_of(name).items():
+        if path.startswith('.'):
+            # A killed run's temporary file: never readable by others.
+            assert mode & 0o007 == 0, (path, oct(mode))
+            continue
+        assert (mode, owner, group) == (0o640, 'root', 'postfix'), (path, oct(mode), owner, group)
         keys = [entry.split('=', 1)[0].strip() for entry in text.splitlines() if '=' in entry and entry[0] != '#']
         assert text.endswith('\n') and all(key in keys for key in CLIENT_FILE_KEYS), (path, keys)
-    # A killed run's temporary files: never readable by others.
-    for line in host.check_output("find /etc/postfix /run/mailfleet.postfix_mysql -maxdepth 1 -name '.*.new' "
-                                  "-printf '%m %p\\n' 2>/dev/null || true").splitlines():
-        assert int(line.split()[0], 8) & 0o007 == 0, line
     assert host.run('postfix check').rc == 0
     assert host.run('postfix status').rc == 0
 
