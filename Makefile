@@ -13,7 +13,7 @@ export PY_COLORS ?= 0
 # Every molecule scenario below molecule/, alphabetical.
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: setup collection lint sanity unit molecule test demo demo-clean bench bench-fleet help
+.PHONY: setup collection lint sanity unit molecule test demo demo-clean bench bench-fleet bench-recovery help
 
 help:
 	@echo "make demo        set up the host and run playbooks/site.yml against a local Debian 12 container"
@@ -65,3 +65,6 @@ bench: setup
 
 bench-fleet: setup
 	bench/fleet_bench.sh
+
+bench-recovery: setup
+	$(VENV)/bin/python bench/recovery_bench.py

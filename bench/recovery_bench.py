@@ -16,7 +16,7 @@ For each setting (the role's defaults, and without the recovery watcher) and eac
 The seconds are measured from the moment `systemctl start` returned (MariaDB is ready
 then: Type=notify) to each mail host's first 250 afterwards.
 
-    .venv/bin/python bench/recovery_bench.py            # from the collection root, after `make setup`
+    make bench-recovery     # or .venv/bin/python bench/recovery_bench.py after `make setup`
 """
 
 import json
@@ -179,8 +179,7 @@ def write(rows):
     ]
     for label, kind, release, values, deferred, fivexx in rows:
         lines.append('| %s | %s | %s | %s | %d | %d |' % (label, kind, release, shown(values), deferred, fivexx))
-    lines += ['', 'Reproduce (about 15 minutes, from the collection root after `make setup`):', '',
-              '    .venv/bin/python bench/recovery_bench.py', '']
+    lines += ['', 'Reproduce (about 10 minutes, from the collection root): `make bench-recovery`', '']
     with open(OUT, 'w') as handle:
         handle.write('\n'.join(lines))
     print('wrote', OUT)
