@@ -166,10 +166,11 @@ $TOPNOOP
   temporary directory, a copy of the module and a \`podman exec python3\` (it cannot
   pipeline), about as much as the whole ping floor for one host. The ratio to the floor is
   therefore about the number of module runs, not the work they do.
-- An unchanged mail host costs two module runs plus one per check: \`postfix_info\`
+- An unchanged mail host costs three module runs plus one per check: \`postfix_info\`
   (packages, service, version and chrooted services: facts only), \`mysql_maps\` (it
-  compares and, where needed, writes all client files and main.cf in one call), and the
-  \`mailfleet_postfix_checks\` lookups (one here); \`validate_maps\` runs on the
+  compares and, where needed, writes all client files and main.cf in one call),
+  \`db_recovery_watch\` (the database recovery service: program, unit and state in one
+  call), and the \`mailfleet_postfix_checks\` lookups (one here); \`validate_maps\` runs on the
   controller and costs no round trip. The package, debconf and service tasks are skipped
   when \`postfix_info\` found nothing missing. An unchanged database host costs three:
   \`system_info\`, its settings drop-in (\`mariadb_server_settings\`, which decides itself) and
