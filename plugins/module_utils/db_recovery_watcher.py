@@ -183,5 +183,6 @@ def main():
                 last_reload = time.time()
         time.sleep(max(0.0, POLL_SECONDS - (time.time() - started)))
 
+
 if __name__ == '__main__':
     main()
