@@ -47,8 +47,15 @@ def test_client_file_is_root_postfix_0640(host, name):
 def test_client_file_has_the_tutorial_content(host, name, query):
     lines = [line for line in host.file('/etc/postfix/mysql-%s.cf' % name).content_string.splitlines()
              if line and not line.startswith('#')]
-    assert lines == ['user = mailuser', 'password = ' + PASSWORD, 'hosts = 127.0.0.1',
-                     'dbname = mailserver', 'query = ' + query]
+    # Debian 12's Postfix 3.7.11 gets its single host twice (it would put a lone host out
+    # of service for 60 s after one failure); Debian 13's 3.10 has retry_interval instead.
+    release = tuple(int(part) for part in host.check_output('postconf -h mail_version').split('.')[:2])
+    if release >= (3, 10):
+        hosts, options = '127.0.0.1', ['retry_interval = 2']
+    else:
+        hosts, options = '127.0.0.1 127.0.0.1', []
+    assert lines == ['user = mailuser', 'password = ' + PASSWORD, 'hosts = ' + hosts,
+                     'dbname = mailserver'] + options + ['query = ' + query]
 
 
 def leftover_temporary_files(host):
