@@ -345,6 +345,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap im
     check_tables,
     parse_client_file,
     redact_client_file,
+    unique,
 )
 
 
@@ -356,15 +357,6 @@ class ValidationFailed(Exception):
         self.wanted = wanted
         self.error = error
         self.temp = wanted.temp
-
-
-def unique(items):
-    """ITEMS without repeats, in order (a single database host is written twice on some releases)."""
-    seen = []
-    for item in items:
-        if item not in seen:
-            seen.append(item)
-    return seen
 
 
 def parse_mode(value):
@@ -569,18 +561,24 @@ def run_module(held):
         reloaded=False,
         reload_reason=reload_reason,
         leftovers_removed=[] if module.check_mode else left_behind,
-        files=[dict(name=w.name, path=w.path, state=('absent' if w.text is None else 'present'),
-                    changed=w.changed, reasons=list(w.reasons)) for w in wanted_files],
         main_cf=changes_dict(changes),
         postconf_warnings=list(current.other) if current is not None else [],
         mail_version=mail_version,
     )
-    if module._diff:
-        result['diff'] = [diff_of(w, secrets, uid, gid, mode) for w in changed_files]
-        if changes:
-            before, after = diff_text(changes)
-            result['diff'].append(dict(before=before, after=after,
-                                       before_header=postconf.main_cf, after_header=postconf.main_cf))
+    main_cf_diff = []
+    if changes:
+        before, after = diff_text(changes)
+        main_cf_diff.append(dict(before=before, after=after, before_header=postconf.main_cf,
+                                 after_header=postconf.main_cf))
+
+    def report_files(planned):
+        # The files (and with --diff their diffs) as planned now: the plan changes when the
+        # standby account takes over below.
+        result['files'] = [dict(name=w.name, path=w.path, state=('absent' if w.text is None else 'present'),
+                                changed=w.changed, reasons=list(w.reasons)) for w in planned]
+        if module._diff:
+            result['diff'] = [diff_of(w, secrets, uid, gid, mode) for w in planned if w.changed] + main_cf_diff
+    report_files(wanted_files)
     if module.check_mode:
         module.exit_json(**result)
     try:
@@ -645,11 +643,7 @@ def run_module(held):
             wanted_files = plan_files(user)
             changed_files = [w for w in wanted_files if w.changed]
             result['user'] = user
-            result['files'] = [dict(name=w.name, path=w.path, state=('absent' if w.text is None else 'present'),
-                                    changed=w.changed, reasons=list(w.reasons)) for w in wanted_files]
-            if module._diff:
-                result['diff'] = [diff_of(w, secrets, uid, gid, mode) for w in changed_files] + [
-                    d for d in result['diff'] if d.get('before_header') == postconf.main_cf]
+            report_files(wanted_files)
         except (IOError, OSError) as exc:
             module.fail_json(msg=redact('cannot write the client files in %s: %s' % (config_dir, exc), secrets),
                              **failure_result)
