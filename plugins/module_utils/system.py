@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailfleet.postfix_mysql contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Package and service state of a Debian host, read with dpkg-query and systemctl.
+"""Package and service state of a Debian host, read with dpkg-query and systemctl, and
+the text of the files a module keeps.
 
 Shared by the info modules, so that a role can learn in its first module run whether
 anything must be installed or started, and skip those tasks on an unchanged host.
@@ -42,3 +43,12 @@ def unit_state(module, unit):
     rc_active, _out, _err = module.run_command([systemctl, 'is-active', '--quiet', unit], environ_update=C_LOCALE_ENV)
     _rc, enabled, _err = module.run_command([systemctl, 'is-enabled', unit], environ_update=C_LOCALE_ENV)
     return dict(active=rc_active == 0, enabled=enabled.strip() == 'enabled')
+
+
+def read_text(path):
+    """What a file holds now, as text, or None when it cannot be read (it does not exist)."""
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read().decode('utf-8', 'replace')
+    except (IOError, OSError):
+        return None

@@ -80,7 +80,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils import db_recovery_watcher
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import C_LOCALE_ENV
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import unit_state
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import read_text, unit_state
 
 PROGRAM_DIR = '/usr/local/lib'
 UNIT_DIR = '/etc/systemd/system'
@@ -100,14 +100,6 @@ RestartSec=5
 [Install]
 WantedBy=postfix.service
 '''
-
-
-def read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
 
 
 def main():
@@ -160,7 +152,7 @@ def main():
         program: (inspect.getsource(db_recovery_watcher), 0o644),
         unit: (UNIT.format(program=program, config_dir=p['config_dir'], client_file=p['client_file']), 0o644),
     }
-    stale = [path for path, (text, _mode) in sorted(wanted.items()) if read(path) != text]
+    stale = [path for path, (text, _mode) in sorted(wanted.items()) if read_text(path) != text]
     changes += ['write %s' % path for path in stale]
     if unit in stale:
         changes.append('daemon-reload')

@@ -106,6 +106,8 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
 
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import read_text
+
 HEADER = '# Managed by mailfleet.postfix_mysql: changes made here are overwritten.\n'
 _NAME_RE = re.compile(r'^[A-Za-z][A-Za-z0-9_-]*\Z')
 
@@ -127,14 +129,6 @@ def render(section, settings):
     return ''.join(lines)
 
 
-def read(path):
-    try:
-        with open(path, 'rb') as handle:
-            return handle.read().decode('utf-8', 'replace')
-    except (IOError, OSError):
-        return None
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -153,7 +147,7 @@ def main():
     path = module.params['path']
     if os.path.lexists(path) and not os.path.isfile(path):
         module.fail_json(msg='%s exists and is not a regular file' % path)
-    before = read(path)
+    before = read_text(path)
     result = dict(changed=False, path=path, reasons=[])
 
     if module.params['state'] == 'absent':
