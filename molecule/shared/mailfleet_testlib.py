@@ -12,6 +12,8 @@ import json
 import os
 import re
 import subprocess
+import threading
+import time
 
 SCENARIO_DIR = os.environ.get('MOLECULE_SCENARIO_DIRECTORY', '')
 PROJECT_DIR = os.environ.get('MOLECULE_PROJECT_DIRECTORY', os.getcwd())
@@ -136,3 +138,35 @@ def run_probe(playbook, task_name, extra_vars, *args, **env):
             if task['task']['name'] == task_name:
                 results.update(task['hosts'])
     return rc, results, output
+
+
+SMTP_PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'smtp_probe.py')
+
+
+class BackgroundProbe(object):
+    """smtp_probe.py run in the container PROBE_FROM against SERVERS (addresses of the
+    scenario's own network) until stop(), which returns (its JSON lines, seconds)."""
+
+    STOP_FILE = '/tmp/mailfleet-probe-stop'
+
+    def __init__(self, probe_from, servers, recipients, interval=0.15):
+        self.probe_from = probe_from
+        subprocess.run(['podman', 'exec', probe_from, 'rm', '-f', self.STOP_FILE], check=True)
+        job = dict(servers=list(servers), recipients=list(recipients), rounds=5000, interval=interval,
+                   deadline=600, stop_file=self.STOP_FILE)
+        with open(SMTP_PROBE) as handle:
+            script = handle.read()
+        self.proc = subprocess.Popen(['podman', 'exec', '-i', probe_from, 'python3', '-', json.dumps(job)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, universal_newlines=True)
+        self.lines = []
+        self.proc.stdin.write(script)
+        self.proc.stdin.close()
+        self.reader = threading.Thread(target=lambda: self.lines.extend(json.loads(l) for l in self.proc.stdout))
+        self.reader.start()
+        self.started = time.time()
+
+    def stop(self):
+        subprocess.run(['podman', 'exec', self.probe_from, 'touch', self.STOP_FILE], check=True)
+        self.proc.wait(60)
+        self.reader.join(60)
+        return self.lines, time.time() - self.started

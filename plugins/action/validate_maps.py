@@ -57,14 +57,15 @@ class ActionModule(ActionBase):
             try:
                 check_all(maps, args['hosts'], args['user'], args['password'] or '', args['dbname'], args['options'],
                           args['union_parameters'], args['sender_login_maps'], args['settings'], labels,
-                          args['checks'], origins, args['retry_interval'], args['standby_user'])
+                          args['checks'], origins, args['retry_interval'], args['standby_user'],
+                          args['tls_ca_certificate'])
                 if args['installed'] is not None:
                     problems = config_dir_problems(args['config_dir'], args['installed'], labels)
                     if problems:
                         raise MapsError(problems)
                 if args['mail_version']:
                     check_for_host(maps, args['hosts'], args['options'], args['proxy'], args['mail_version'],
-                                   args['chrooted_map_readers'], labels)
+                                   args['chrooted_map_readers'], labels, args['tls_ca_certificate'])
             except MapsError as exc:
                 problems = exc.problems
         if problems:

@@ -53,6 +53,12 @@ options:
     description:
       - Point main.cf at C(proxy:mysql:...) tables, read through Postfix's proxymap service, which
         is not chrooted and shares connections between daemons.
+      - "Without it every smtpd, cleanup and trivial-rewrite process opens its own connection per table:
+        50 concurrent SMTP sessions on one Debian 12 mail host held 151 connections (MariaDB's default
+        C(max_connections)), against 7 through proxymap (C(docs/connections-benchmark.md)). The
+        P(mailfleet.postfix_mysql.mailfleet_postfix#role) role turns it on by default."
+      - Required for TLS to the database (O(tls_ca_certificate), or a TLS file in O(options)) while chrooted
+        services read the maps, as in Debian's master.cf.
     type: bool
     default: false
   union_parameters:
@@ -90,6 +96,19 @@ options:
         and Postfix process every 2 seconds.
     type: int
     default: 2
+  tls_ca_certificate:
+    description:
+      - "The CA certificate(s), in PEM form, that signed the database servers' certificates. With it the
+        connections to the database use TLS and verify the server: the client files get C(tls_CAfile) (this CA,
+        written to C(CONFIG_DIR/mysql-ca-HASH.pem), named by its content) and C(tls_verify_cert = yes), so
+        each server's certificate must name the host as written in O(hosts)."
+      - A new CA file is written before the client files that name it are validated, and the CA file no
+        client file names any more is removed after they went live, so replacing the CA is validated like any
+        other change. A validation that fails because of TLS says so (C(error_kind) V(tls)).
+      - Chrooted services cannot open the file at their first lookup, so this needs O(proxy=true) where they
+        read the maps (Debian's master.cf chroots them).
+      - Not with C(tls_CAfile), C(tls_CApath) or C(tls_verify_cert) in O(options).
+    type: str
   standby_user:
     description:
       - "A second reader account, used in turn with O(user) so that the password can change without a moment

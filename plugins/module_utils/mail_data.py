@@ -50,7 +50,11 @@ DEFAULT_LABELS = dict(
     replication_password='server.replication_password',
     replication_hosts='server.replication_hosts',
     replication_primary_host='server.replication_primary_host',
+    tls_certificate='server.tls_certificate',
+    tls_private_key='server.tls_private_key',
+    tls_ca_certificate='server.tls_ca_certificate',
 )
+_PEM_BLOCK_RE = re.compile(r'-----BEGIN ([A-Z0-9 ]+)-----')
 
 _LDH_LABEL_RE = re.compile(r'^[A-Za-z0-9-]+$')
 # RFC 5322 specials that only a quoted local part may hold; a comma also separates the
@@ -398,7 +402,48 @@ def server_argument_spec():
         replication_password=dict(type='raw', default='', no_log=True),
         replication_hosts=dict(type='list', elements='raw', default=[]),
         replication_primary_host=dict(type='raw', default=''),
+        tls_certificate=dict(type='raw', default=''),
+        tls_private_key=dict(type='raw', default='', no_log=True),
+        tls_ca_certificate=dict(type='raw', default=''),
     ))
+
+
+def pem_reasons(value, kind):
+    """Why VALUE is not PEM text of KIND ('certificate': one or more certificates and nothing
+    else; 'private_key': one unencrypted private key). The value is never quoted."""
+    reasons = string_type_reasons(value)
+    if reasons:
+        return reasons
+    blocks = _PEM_BLOCK_RE.findall(value or '')
+    if kind == 'private_key':
+        if len(blocks) != 1 or not blocks[0].endswith('PRIVATE KEY') or blocks[0].startswith('ENCRYPTED'):
+            return ['is not one unencrypted private key in PEM form (-----BEGIN PRIVATE KEY----- ...; MariaDB '
+                    'cannot ask for a pass phrase)']
+        return []
+    if not blocks or any(block != 'CERTIFICATE' for block in blocks):
+        return ['is not certificate(s) in PEM form (-----BEGIN CERTIFICATE----- ...) and nothing else']
+    return []
+
+
+def server_tls_problems(certificate, private_key, ca_certificate, labels=None):
+    """Problems of the server's TLS files: all three or none, each PEM of its kind."""
+    names = dict(DEFAULT_LABELS)
+    names.update(labels or {})
+    given = dict(tls_certificate=certificate, tls_private_key=private_key, tls_ca_certificate=ca_certificate)
+    if not any(given.values()):
+        return []
+    missing = sorted(names[key] for key, value in given.items() if not value)
+    if missing:
+        return ['%s: server TLS needs the certificate, its private key and the CA certificate together; %s %s empty'
+                % (', '.join(names[key] for key in sorted(given)), ' and '.join(missing),
+                   'is' if len(missing) == 1 else 'are')]
+    found = []
+    for key, kind in (('tls_certificate', 'certificate'), ('tls_private_key', 'private_key'),
+                      ('tls_ca_certificate', 'certificate')):
+        reasons = pem_reasons(given[key], kind)
+        if reasons:
+            found.append(_line(names[key], None, reasons))
+    return found
 
 
 def _host_name_reasons(value):
@@ -468,4 +513,6 @@ def server_problems(server, labels=None):
             primary = server.get('replication_primary_host')
             found.append(_line(names['replication_primary_host'], primary if isinstance(primary, str) else None,
                                reasons + (['a replica needs the address of its primary'] if not primary else [])))
+    found.extend(server_tls_problems(server.get('tls_certificate'), server.get('tls_private_key'),
+                                     server.get('tls_ca_certificate'), labels))
     return found

@@ -58,6 +58,21 @@ def describe_grants(grants):
                      for target, privs, option in sorted(grants))
 
 
+def read_accounts(cursor, user):
+    """{host: (plugin, authentication_string, ssl_type)} of USER's accounts, as mysql.user has them
+    (ssl_type '' for none, 'ANY' for REQUIRE SSL, 'X509' or 'SPECIFIED' for stricter ones)."""
+    cursor.execute('SELECT Host, plugin, authentication_string, ssl_type FROM mysql.user WHERE User = %s', (user,))
+    return dict((row[0], (row[1], row[2], row[3] or '')) for row in cursor.fetchall())
+
+
+def grants_reader(cursor, user):
+    """grants_of(host) for ReaderPlan.plan: the SHOW GRANTS lines of USER@host."""
+    def grants_of(host):
+        cursor.execute('SHOW GRANTS FOR %s@%s', (user, host))
+        return [row[0] for row in cursor.fetchall()]
+    return grants_of
+
+
 class ReaderPlan(object):
     """statements: (sql, args) to run in order; changes: what they do, without secrets."""
 
@@ -74,10 +89,12 @@ class ReaderPlan(object):
         self.statements.append(('GRANT SELECT ON %s.* TO %%s@%%s' % quote_identifier(self.database),
                                 (self.user, host)))
 
-    def plan(self, password, hosts, accounts, grants_of, revoke_other_hosts=True, locked_hosts=()):
-        """accounts: {host: (plugin, authentication_string)} of the user as it is now;
-        grants_of(host): the SHOW GRANTS lines of an existing account; locked_hosts: those
-        of its hosts whose account is locked (ACCOUNT LOCK), which this plan unlocks."""
+    def plan(self, password, hosts, accounts, grants_of, revoke_other_hosts=True, locked_hosts=(), require_tls=None):
+        """accounts: {host: (plugin, authentication_string[, ssl_type])} of the user as it is now
+        (read_accounts); grants_of(host): the SHOW GRANTS lines of an existing account; locked_hosts:
+        those of its hosts whose account is locked (ACCOUNT LOCK), which this plan unlocks;
+        require_tls: True for REQUIRE SSL (a stricter requirement set by hand is kept), False for
+        REQUIRE NONE, None to leave the requirement as it is."""
         wanted = wanted_grants(self.database)
         for host in hosts:
             if host in accounts and host in locked_hosts:
@@ -85,11 +102,20 @@ class ReaderPlan(object):
                 self.changes.append('unlock reader %s@%s' % (self.user, host))
             self.after.append('reader %s@%s: SELECT ON %s.*' % (self.user, host, self.database))
             if host not in accounts:
-                self.statements.append(('CREATE USER %s@%s IDENTIFIED BY %s', (self.user, host, password)))
+                self.statements.append(('CREATE USER %%s@%%s IDENTIFIED BY %%s%s' % (' REQUIRE SSL' if require_tls else ''),
+                                        (self.user, host, password)))
                 self._grant(host)
-                self.changes.append('add reader %s@%s with SELECT on %s' % (self.user, host, self.database))
+                self.changes.append('add reader %s@%s with SELECT on %s%s' % (
+                    self.user, host, self.database, ', TLS required' if require_tls else ''))
                 continue
-            plugin, stored = accounts[host]
+            plugin, stored = accounts[host][:2]
+            ssl_type = (accounts[host][2:] or ('',))[0]
+            if require_tls and not ssl_type:
+                self.statements.append(('ALTER USER %s@%s REQUIRE SSL', (self.user, host)))
+                self.changes.append('require TLS for reader %s@%s' % (self.user, host))
+            elif require_tls is False and ssl_type:
+                self.statements.append(('ALTER USER %s@%s REQUIRE NONE', (self.user, host)))
+                self.changes.append('stop requiring TLS for reader %s@%s' % (self.user, host))
             have = parse_grants(grants_of(host))
             self.before.append('reader %s@%s: %s' % (self.user, host, describe_grants(have - set([('*.*', ('USAGE',), False)]))
                                                      or 'no privileges'))

@@ -21,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import re
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
@@ -63,6 +64,13 @@ RETRY_INTERVAL_SINCE = '3.9'
 # HISTORY 20250207): 3.7.13, 3.8.8, 3.9.2 and 3.10.0. Before them, the host is listed twice.
 _SINGLE_HOST_RECONNECTS = {(3, 7): (3, 7, 13), (3, 8): (3, 8, 8), (3, 9): (3, 9, 2)}
 SENDER_LOGIN_PARAMETER = 'smtpd_sender_login_maps'
+# Options naming files the MySQL client library opens when it connects, that is at the first
+# lookup, after a chrooted daemon entered /var/spool/postfix: a path outside the chroot is
+# missing there, and every lookup fails ("TLS/SSL error: No such file or directory") while
+# postmap -q, which is not chrooted, succeeds.
+TLS_FILE_OPTIONS = ('tls_CAfile', 'tls_CApath', 'tls_cert_file', 'tls_key_file')
+_PEM_CERTIFICATE_RE = re.compile(
+    r'-----BEGIN CERTIFICATE-----\s*\n[A-Za-z0-9+/=\s]+\n-----END CERTIFICATE-----')
 _PORT_RE = re.compile(r'^[0-9]{1,5}\Z')
 _CONTROL_RE = re.compile(r'[\x00-\x1f\x7f]')
 
@@ -81,6 +89,7 @@ DEFAULT_LABELS = dict(
     settings='settings',
     retry_interval='retry_interval',
     standby_user='standby_user',
+    tls_ca_certificate='tls_ca_certificate',
     checks='checks',
     config_dir='config_dir',
 )
@@ -103,6 +112,7 @@ def shared_argument_spec():
         settings=dict(type='dict', default={}),
         retry_interval=dict(type='int', default=2),
         standby_user=dict(type='str'),
+        tls_ca_certificate=dict(type='str'),
     )
 
 
@@ -118,6 +128,41 @@ def labels_for(labels=None):
     merged = dict(DEFAULT_LABELS)
     merged.update(labels or {})
     return merged
+
+
+def ca_file_path(config_dir, pem):
+    """Where the CA certificate(s) PEM go: DIR/mysql-ca-HASH.pem, named by their content, so
+    that new client files can name a new CA before they go live while the live ones still
+    name the old one."""
+    digest = hashlib.sha256(pem.strip().encode('utf-8')).hexdigest()[:16]
+    return '%s/mysql-ca-%s.pem' % (config_dir.rstrip('/'), digest)
+
+
+def tls_options(options, ca_file):
+    """The shared options with TLS to the database verified against CA_FILE."""
+    options = dict(options or {})
+    if ca_file:
+        options['tls_CAfile'] = ca_file
+        options['tls_verify_cert'] = True
+    return options
+
+
+def tls_ca_problems(pem, options, labels=None):
+    """The problems of the CA certificate(s) to trust for TLS to the database."""
+    labels = labels_for(labels)
+    if pem is None or pem == '':
+        return []
+    if not isinstance(pem, str) or not _PEM_CERTIFICATE_RE.search(pem):
+        return ['%s must be the CA certificate(s) in PEM form (-----BEGIN CERTIFICATE----- ...), the CA that '
+                'signed the database servers\' certificates' % labels['tls_ca_certificate']]
+    if 'PRIVATE KEY-----' in pem:
+        return ['%s holds a private key: give only the CA certificate(s); a private key does not belong on the '
+                'mail hosts' % labels['tls_ca_certificate']]
+    both = sorted(key for key in ('tls_CAfile', 'tls_CApath', 'tls_verify_cert') if key in (options or {}))
+    if both:
+        return ['%s and %s: %s set both; give the CA one way' % (
+            labels['tls_ca_certificate'], labels['options'], ', '.join(both))]
+    return []
 
 
 def client_file_path(config_dir, name):
@@ -407,9 +452,11 @@ def check_checks(checks, maps, labels=None):
 
 
 def check_all(maps, hosts, user, password, dbname, options, union_parameters=(), sender_login_maps=(),
-              settings=None, labels=None, checks=(), origins=None, retry_interval=None, standby_user=None):
+              settings=None, labels=None, checks=(), origins=None, retry_interval=None, standby_user=None,
+              tls_ca_certificate=None):
     """Every rule that needs no host: raises MapsError listing all problems found."""
     problems = check_maps(maps, labels, origins)
+    problems.extend(tls_ca_problems(tls_ca_certificate, options, labels))
     if standby_user is not None:
         problem = _one_line_problem(labels_for(labels)['standby_user'], standby_user)
         if problem:
@@ -441,9 +488,10 @@ def config_dir_problems(config_dir, answers, labels=None):
             'main.cf?' % (labels_for(labels)['config_dir'], config_dir, config_dir)]
 
 
-def check_for_host(maps, hosts, options, proxy, mail_version, chrooted_map_readers, labels=None):
+def check_for_host(maps, hosts, options, proxy, mail_version, chrooted_map_readers, labels=None,
+                   tls_ca_certificate=None):
     """The rules that need the host's Postfix: options its release knows, and no UNIX
-    socket for chrooted daemons. Raises MapsError."""
+    socket and no TLS file for chrooted daemons. Raises MapsError."""
     labels = labels_for(labels)
     problems = []
     have = version_tuple(mail_version) if mail_version else None
@@ -465,6 +513,18 @@ def check_for_host(maps, hosts, options, proxy, mail_version, chrooted_map_reade
             'service(s) %s cannot see from /var/spool/postfix. Use 127.0.0.1 (TCP) instead, or set %s to read '
             'the maps through proxymap, which is not chrooted.'
             % (labels['hosts'], ', '.join(socket_hosts), ', '.join(chrooted_map_readers), labels['proxy']))
+    if chrooted_map_readers and not proxy and present_maps(maps):
+        tls_files = [labels['tls_ca_certificate']] if tls_ca_certificate else []
+        tls_files += ['%s: %s' % (labels['options'], key) for key in TLS_FILE_OPTIONS if key in (options or {})]
+        tls_files += ['%s: map %r: options: %s' % (labels['maps'], e['name'], key)
+                      for e in present_maps(maps) for key in TLS_FILE_OPTIONS if key in (e.get('options') or {})]
+        if tls_files:
+            problems.append(
+                '%s: the chrooted service(s) %s would open TLS files at their first lookup from inside '
+                '/var/spool/postfix, where they are missing: every lookup would fail (4xx) although postmap -q '
+                'passes. Set %s to read the maps through proxymap, which is not chrooted (and keeps the number of '
+                'database connections small).'
+                % (', '.join(tls_files), ', '.join(chrooted_map_readers), labels['proxy']))
     if problems:
         raise MapsError(problems)
 

@@ -76,7 +76,7 @@ class PostmapError(Exception):
     """A table could not be asked. str() is the full, already redacted, message.
 
     kind is one of: refused (bad input), exec (postmap cannot be started), timeout,
-    unsupported_type, missing_file, unreadable, config, access_denied, connect, query,
+    unsupported_type, missing_file, unreadable, config, tls, access_denied, connect, query,
     failed (any other fatal error); and for the tables of a main.cf parameter (see
     parameter_tables): postconf, unknown_parameter, empty_parameter, not_a_table.
     """
@@ -384,9 +384,13 @@ def parse_answers(keys, stdout):
 _CLASSES = (
     # (kind, pattern in any diagnostic text, what to do)
     ('unsupported_type', re.compile(r'unsupported dictionary type: (?P<type>\S+)'), None),
+    # Before connect: a failed TLS handshake is reported as "connect to mysql server HOST: TLS/SSL error: ...".
+    ('tls', re.compile(r'TLS/SSL error|SSL connection error|SSL is required'),
+     'the TLS connection to the database failed: the server certificate must be signed by the CA in tls_CAfile '
+     'and name the host as written in hosts (tls_verify_cert), and the server must have TLS configured'),
     ('access_denied', re.compile(r'Access denied(?: for user|, this account is locked)'),
      'the database refused the login: check user, password and the account\'s host in the GRANT (and that '
-     'the account is not locked)'),
+     'the account is not locked; an account that REQUIRE SSL also refuses a client file without tls_CAfile)'),
     ('connect', re.compile(r'connect to \w+ server|Can\'t connect to|Connection refused|Unknown (MySQL|MariaDB) server host'),
      'the database server cannot be reached: is it running, and do hosts name the right address and port?'),
     ('query', re.compile(r'query failed:'),

@@ -2,7 +2,7 @@
 # Copyright: mailfleet.postfix_mysql contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Package and service state of a Debian host, read with dpkg-query and systemctl, and
-the text of the files a module keeps.
+the files a module keeps: their text, and how a new text goes in.
 
 Shared by the info modules, so that a role can learn in its first module run whether
 anything must be installed or started, and skip those tasks on an unchanged host.
@@ -11,6 +11,10 @@ anything must be installed or started, and skip those tasks on an unchanged host
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+import os
+import stat
+import tempfile
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import C_LOCALE_ENV
 
@@ -52,3 +56,43 @@ def read_text(path):
             return handle.read().decode('utf-8', 'replace')
     except (IOError, OSError):
         return None
+
+
+def replace_file(module, path, text, uid, gid, mode):
+    """Put TEXT at PATH whole, owned UID:GID with MODE, never readable by others meanwhile.
+
+    The text goes into a temporary file beside PATH, created 0600 for root (mkstemp), given
+    its owner and mode, then moved over PATH with atomic_move. A new PATH would arrive with
+    0666 & ~umask (atomic_move), so the umask is 077 for the move and the final owner and
+    mode are set again afterwards.
+    """
+    directory, base = os.path.split(path)
+    fd, temp = tempfile.mkstemp(prefix='.%s.' % base, suffix='.new', dir=directory)
+    try:
+        try:
+            os.write(fd, text.encode('utf-8'))
+            os.fsync(fd)
+            os.fchown(fd, uid, gid)
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+        old_umask = os.umask(0o077)
+        try:
+            module.atomic_move(temp, path, unsafe_writes=module.params.get('unsafe_writes', False),
+                               keep_dest_attrs=False)
+        finally:
+            os.umask(old_umask)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+    os.chown(path, uid, gid)
+    os.chmod(path, mode)
+
+
+def file_differs(path, text, uid, gid, mode):
+    """Whether PATH lacks TEXT, or another owner, group or mode than UID:GID MODE."""
+    if read_text(path) != text:
+        return True
+    info = os.stat(path)
+    return (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) != (uid, gid, mode)

@@ -93,6 +93,13 @@ options:
         description: Remove the account from every host not in O(reader.hosts).
         type: bool
         default: true
+      require_tls:
+        description:
+          - V(true) has the account C(REQUIRE SSL), so the server refuses a plaintext login even with the right
+            password (a stricter requirement set by hand, C(X509) or C(SUBJECT), is kept); V(false) has it
+            C(REQUIRE NONE). Left out, the requirement stays as it is.
+          - The server needs TLS configured (M(mailfleet.postfix_mysql.mariadb_server_settings) O(mailfleet.postfix_mysql.mariadb_server_settings#module:tls)).
+        type: bool
   schema:
     description:
       - V(present) creates the missing tables (InnoDB, utf8mb4, foreign keys with C(ON DELETE CASCADE)).
@@ -274,7 +281,9 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_reade
     LOCK_STATE_SQL,
     PairState,
     ReaderPlan,
+    grants_reader,
     quote_identifier,
+    read_accounts,
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mysql_login import connect
 
@@ -441,16 +450,9 @@ def plan_reader(cursor, db, reader):
         pair = PairState(reader['user'], reader['standby_user'], cursor.fetchall())
         user = pair.active(reader['password'])
         locked_hosts = pair.locked_hosts(user)
-    cursor.execute('SELECT Host, plugin, authentication_string FROM mysql.user WHERE User = %s', (user,))
-    accounts = dict((row[0], (row[1], row[2])) for row in cursor.fetchall())
-
-    def grants_of(host):
-        cursor.execute('SHOW GRANTS FOR %s@%s', (user, host))
-        return [row[0] for row in cursor.fetchall()]
-
-    plan = ReaderPlan(user, db).plan(reader['password'], reader['hosts'], accounts, grants_of,
-                                     revoke_other_hosts=reader['revoke_other_hosts'], locked_hosts=locked_hosts)
-    return plan
+    return ReaderPlan(user, db).plan(reader['password'], reader['hosts'], read_accounts(cursor, user),
+                                     grants_reader(cursor, user), revoke_other_hosts=reader['revoke_other_hosts'],
+                                     locked_hosts=locked_hosts, require_tls=reader.get('require_tls'))
 
 
 def main():
@@ -462,6 +464,7 @@ def main():
     # domains, users, aliases and reader: the options the validate_mail_data action takes too.
     argument_spec.update(mail_data_argument_spec())
     argument_spec['reader']['options']['revoke_other_hosts'] = dict(type='bool', default=True)
+    argument_spec['reader']['options']['require_tls'] = dict(type='bool')
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
 
     params = module.params

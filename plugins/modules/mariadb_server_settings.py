@@ -19,7 +19,13 @@ description:
     costs one round trip (a C(template) task costs two, its C(stat) and its C(file) call).
   - The file is written to a temporary file beside it and moved into place with C(atomic_move);
     owner, group and mode come from the file options.
-  - It does not restart the server; notify a handler when it reports a change.
+  - With O(tls), it also keeps the server's certificate, private key and CA certificate in
+    O(tls.directory) and points C(ssl_cert), C(ssl_key) and C(ssl_ca) at them. The key is written
+    C(0640 root:mysql), never readable by others, not even for a moment (a temporary file created
+    C(0600), given its owner and mode, then moved into place).
+  - It does not restart the server. Notify a handler when it reports a change - a restart when
+    RV(restart_needed), else C(FLUSH SSL), which makes a running server (MariaDB 10.4 and later) load
+    a new certificate and key without dropping a connection.
 author:
   - mailfleet maintainers (@mailfleet)
 options:
@@ -42,6 +48,33 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  tls:
+    description:
+      - Server TLS, from a certificate and key the user provides. Leave it out for no TLS (files an
+        earlier run wrote in O(tls.directory) are then left alone, but the drop-in no longer names them).
+    type: dict
+    suboptions:
+      certificate:
+        description: The server's certificate in PEM form, followed by any intermediate CA certificates.
+        type: str
+        required: true
+      private_key:
+        description: Its private key in PEM form, unencrypted (keep it in Ansible Vault). Never returned or shown.
+        type: str
+        required: true
+      ca_certificate:
+        description:
+          - The CA certificate(s) in PEM form, written as C(ssl_ca). Replicas verify the primary against it.
+        type: str
+        required: true
+      directory:
+        description: Where the three files go (C(server-cert.pem), C(server-key.pem), C(ca.pem)).
+        type: path
+        default: /etc/mysql/mailfleet-tls
+      key_group:
+        description: The group that may read the key, the one the server runs as.
+        type: str
+        default: mysql
   owner:
     description: Owner of the file.
     type: str
@@ -79,6 +112,17 @@ EXAMPLES = r'''
       log_bin: mariadb-bin
   notify: Restart MariaDB
 
+- name: Listen on the fleet network with TLS from a certificate in the vault
+  mailfleet.postfix_mysql.mariadb_server_settings:
+    settings:
+      bind-address: 10.0.0.11
+    tls:
+      certificate: "{{ db_certificate }}"
+      private_key: "{{ vault_db_private_key }}"
+      ca_certificate: "{{ db_ca_certificate }}"
+  register: settings
+  notify: Restart MariaDB or load the new certificate
+
 - name: Back to Debian's defaults
   mailfleet.postfix_mysql.mariadb_server_settings:
     state: absent
@@ -97,18 +141,51 @@ reasons:
   type: list
   elements: str
   sample: [content]
+restart_needed:
+  description: Whether the drop-in changed, so that the server must restart to use it.
+  returned: always
+  type: bool
+tls_files_changed:
+  description:
+    - The TLS files that were (or in check mode would be) written. When they changed and RV(restart_needed) is
+      false, C(FLUSH SSL) loads them into the running server.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/mysql/mailfleet-tls/server-cert.pem]
 '''
 
+import grp
 import os
 import re
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
 
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import read_text
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_data import pem_reasons
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import file_differs, read_text, replace_file
 
 HEADER = '# Managed by mailfleet.postfix_mysql: changes made here are overwritten.\n'
+# name in tls.directory, server setting, tls suboption, whether it is the key
+TLS_FILES = (
+    ('server-cert.pem', 'ssl_cert', 'certificate', False),
+    ('server-key.pem', 'ssl_key', 'private_key', True),
+    ('ca.pem', 'ssl_ca', 'ca_certificate', False),
+)
+
+
+def tls_plan(tls, key_gid):
+    """[(path, text, uid, gid, mode)] of the TLS files and the settings naming them; raises
+    ValueError naming the suboption that is not what it should be (never quoting a key)."""
+    files, settings = [], {}
+    for name, setting, option, is_key in TLS_FILES:
+        reasons = pem_reasons(tls[option], 'private_key' if is_key else 'certificate')
+        if reasons:
+            raise ValueError('tls.%s %s' % (option, '; '.join(reasons)))
+        path = os.path.join(tls['directory'], name)
+        files.append((path, tls[option].strip() + '\n', 0, key_gid if is_key else 0, 0o640 if is_key else 0o644))
+        settings[setting] = path
+    return files, settings
 _NAME_RE = re.compile(r'^[A-Za-z][A-Za-z0-9_-]*\Z')
 
 
@@ -136,6 +213,13 @@ def main():
             section=dict(type='str', default='mysqld'),
             settings=dict(type='dict', default={}),
             state=dict(type='str', default='present', choices=['present', 'absent']),
+            tls=dict(type='dict', options=dict(
+                certificate=dict(type='str', required=True),
+                private_key=dict(type='str', required=True, no_log=True),
+                ca_certificate=dict(type='str', required=True),
+                directory=dict(type='path', default='/etc/mysql/mailfleet-tls'),
+                key_group=dict(type='str', default='mysql'),
+            )),
             owner=dict(type='str', default='root'),
             group=dict(type='str', default='root'),
             mode=dict(type='raw', default='0644'),
@@ -145,14 +229,15 @@ def main():
         supports_check_mode=True,
     )
     path = module.params['path']
+    tls = module.params['tls']
     if os.path.lexists(path) and not os.path.isfile(path):
         module.fail_json(msg='%s exists and is not a regular file' % path)
     before = read_text(path)
-    result = dict(changed=False, path=path, reasons=[])
+    result = dict(changed=False, path=path, reasons=[], restart_needed=False, tls_files_changed=[])
 
     if module.params['state'] == 'absent':
         if before is not None:
-            result.update(changed=True, reasons=['removed'])
+            result.update(changed=True, reasons=['removed'], restart_needed=True)
             if module._diff:
                 result['diff'] = dict(before=before, after='', before_header=path, after_header=path)
             if not module.check_mode:
@@ -161,25 +246,52 @@ def main():
 
     if not re.match(r'^[A-Za-z0-9_.-]+\Z', module.params['section']):
         module.fail_json(msg='section: %r is not an option group name' % module.params['section'])
+    settings = dict(module.params['settings'])
+    tls_files = []
+    if tls:
+        try:
+            key_gid = grp.getgrnam(tls['key_group']).gr_gid
+        except KeyError:
+            module.fail_json(msg='tls.key_group: group %s does not exist on this host: is the database server '
+                                 'installed?' % tls['key_group'])
+        try:
+            tls_files, tls_settings = tls_plan(tls, key_gid)
+        except ValueError as exc:
+            module.fail_json(msg=str(exc))
+        clash = sorted(set(settings) & set(tls_settings))
+        if clash:
+            module.fail_json(msg='settings: %s come from tls; set them there' % ', '.join(clash))
+        settings.update(tls_settings)
     try:
-        text = render(module.params['section'], module.params['settings'])
+        text = render(module.params['section'], settings)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
+
+    # The TLS files first: the drop-in that names them goes in only once they are there.
+    for file_path, file_text, uid, gid, mode in tls_files:
+        if file_differs(file_path, file_text, uid, gid, mode):
+            result['tls_files_changed'].append(file_path)
+            if module._diff and not file_path.endswith('server-key.pem'):
+                result.setdefault('diff', []).append(dict(before=read_text(file_path) or '', after=file_text,
+                                                          before_header=file_path, after_header=file_path))
+            if not module.check_mode:
+                directory = os.path.dirname(file_path)
+                if not os.path.isdir(directory):
+                    os.makedirs(directory, 0o755)
+                replace_file(module, file_path, file_text, uid, gid, mode)
+    if result['tls_files_changed']:
+        result['reasons'].append('tls')
+
     if before != text:
         result['reasons'].append('created' if before is None else 'content')
+        result['restart_needed'] = True
         if module._diff:
-            result['diff'] = dict(before=before or '', after=text, before_header=path, after_header=path)
+            result.setdefault('diff', []).append(dict(before=before or '', after=text, before_header=path,
+                                                      after_header=path))
         if not module.check_mode:
-            directory = os.path.dirname(path)
-            if not os.path.isdir(directory):
-                module.fail_json(msg='%s does not exist: is the database server installed?' % directory)
-            fd, temp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=directory)
-            try:
-                os.write(fd, to_bytes(text))
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            module.atomic_move(temp, path, unsafe_writes=module.params['unsafe_writes'], keep_dest_attrs=False)
+            if not os.path.isdir(os.path.dirname(path)):
+                module.fail_json(msg='%s does not exist: is the database server installed?' % os.path.dirname(path))
+            replace_file(module, path, text, 0, 0, 0o644)
     file_args = module.load_file_common_arguments(module.params, path=path)
     if module.check_mode and before is None:
         attributes_changed = False  # the file does not exist yet: nothing to compare

@@ -253,7 +253,7 @@ failed_map:
 error_kind:
   description:
     - What kind of failure the validation met, as the M(mailfleet.postfix_mysql.postmap_query)
-      module names them, for example V(access_denied), V(connect), V(query), V(config), V(timeout).
+      module names them, for example V(tls), V(access_denied), V(connect), V(query), V(config), V(timeout).
   returned: failure of a validation
   type: str
   sample: access_denied
@@ -278,6 +278,16 @@ leftovers_removed:
   returned: always
   type: list
   elements: str
+tls_ca_file:
+  description: The file the client files name as C(tls_CAfile), from O(tls_ca_certificate); null without it.
+  returned: always
+  type: str
+  sample: /etc/postfix/mysql-ca-3f1c0d5e9a2b4c71.pem
+ca_files_removed:
+  description: CA files of an earlier O(tls_ca_certificate) that no client file names any more, removed (in check mode, to remove).
+  returned: always
+  type: list
+  elements: str
 postfix_messages:
   description: Postfix's own messages about the failed validation (password hidden).
   returned: failure of a validation
@@ -292,9 +302,11 @@ diff:
   elements: dict
 '''
 
+import glob
 import grp
 import os
 import pwd
+import re
 import stat
 from contextlib import ExitStack
 
@@ -312,6 +324,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.client_fil
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps import (
     MapsError,
+    ca_file_path,
     check_all,
     check_for_host,
     client_file_path,
@@ -321,6 +334,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps impor
     recovery_settings,
     references,
     shared_argument_spec,
+    tls_options,
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
     PostconfRunner,
@@ -347,6 +361,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap im
     redact_client_file,
     unique,
 )
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import file_differs, read_text, replace_file
 
 
 class ValidationFailed(Exception):
@@ -409,6 +424,31 @@ def still_named(postconf, retired, managed_names):
     return found
 
 
+CA_FILE_MODE = 0o644
+
+
+def stale_ca_files(config_dir, keep):
+    """CA files of earlier runs (mysql-ca-*.pem) other than KEEP that no client file names."""
+    names = set()
+    for path in glob.glob(os.path.join(config_dir, 'mysql-*.cf')):
+        names.update(re.findall(r'mysql-ca-[0-9a-f]+\.pem', read_text(path) or ''))
+    return sorted(path for path in glob.glob(os.path.join(config_dir, 'mysql-ca-*.pem'))
+                  if path != keep and os.path.basename(path) not in names)
+
+
+def remove_stale_ca_files(module, config_dir, keep):
+    """Remove the CA files no client file names any more; the paths removed."""
+    stale = stale_ca_files(config_dir, keep)
+    if module.check_mode:
+        return stale
+    for path in stale:
+        try:
+            os.unlink(path)
+        except OSError as exc:
+            module.warn('cannot remove %s, a CA file no client file names any more: %s' % (path, exc))
+    return stale
+
+
 def run_module(held):
     """The module's work; the locks it takes go into HELD, an ExitStack that releases them."""
     argument_spec = shared_argument_spec()
@@ -447,7 +487,7 @@ def run_module(held):
     try:
         check_all(maps, p['hosts'], p['user'], password, p['dbname'], p['options'],
                   p['union_parameters'], p['sender_login_maps'], p['settings'], retry_interval=p['retry_interval'],
-                  standby_user=p['standby_user'])
+                  standby_user=p['standby_user'], tls_ca_certificate=p['tls_ca_certificate'])
     except MapsError as exc:
         module.fail_json(msg=redact('; '.join(exc.problems), secrets), problems=[redact(x, secrets) for x in exc.problems])
     mode = parse_mode(p['mode'])
@@ -466,7 +506,8 @@ def run_module(held):
     if not mail_version:
         module.fail_json(msg=config_dir_problems(config_dir, False)[0])
     try:
-        check_for_host(maps, p['hosts'], p['options'], p['proxy'], mail_version, postconf.chrooted_map_readers())
+        check_for_host(maps, p['hosts'], p['options'], p['proxy'], mail_version, postconf.chrooted_map_readers(),
+                       tls_ca_certificate=p['tls_ca_certificate'])
     except MapsError as exc:
         module.fail_json(msg='; '.join(exc.problems), problems=exc.problems, mail_version=mail_version)
     try:
@@ -480,6 +521,13 @@ def run_module(held):
     if not os.path.isdir(config_dir):
         module.fail_json(msg='%s is not a directory: is Postfix installed?' % config_dir)
     written_hosts, written_options = recovery_settings(p['hosts'], p['options'], mail_version, p['retry_interval'])
+    # TLS to the database: the CA goes to a file named by its content (ca_file_path), written
+    # before the client files that name it are validated, and removed once none names it.
+    ca_file = ca_text = None
+    if p['tls_ca_certificate']:
+        ca_file = ca_file_path(config_dir, p['tls_ca_certificate'])
+        ca_text = p['tls_ca_certificate'].strip() + '\n'
+        written_options = tls_options(written_options, ca_file)
 
     # From here on this run is the only one that reads, decides and acts on config_dir.
     try:
@@ -549,6 +597,12 @@ def run_module(held):
                                  % '; '.join(named))
 
     changed_files = [w for w in wanted_files if w.changed]
+    ca_missing = ca_created = False
+    if ca_file:
+        ca_created = read_text(ca_file) is None
+        ca_missing = file_differs(ca_file, ca_text, 0, 0, CA_FILE_MODE)
+    # CA files that no live client file names (those of files about to change go after the move).
+    stale_now = stale_ca_files(config_dir, ca_file)
     reload_reason = None
     if p['reload'] and (changed_files or changes):
         reload_reason = 'this run changed the configuration'
@@ -556,7 +610,9 @@ def run_module(held):
         reload_reason = ('an earlier run changed the configuration (%s) and did not get to reload Postfix'
                          % owed.get('since', 'unknown'))
     result = dict(
-        changed=bool(changed_files or changes or owed),
+        changed=bool(changed_files or changes or owed or ca_missing or stale_now),
+        tls_ca_file=ca_file,
+        ca_files_removed=stale_now,
         user=user,
         reloaded=False,
         reload_reason=reload_reason,
@@ -566,6 +622,9 @@ def run_module(held):
         mail_version=mail_version,
     )
     main_cf_diff = []
+    if ca_missing:
+        main_cf_diff.append(dict(before=read_text(ca_file) or '', after=ca_text, before_header=ca_file,
+                                 after_header=ca_file))
     if changes:
         before, after = diff_text(changes)
         main_cf_diff.append(dict(before=before, after=after, before_header=postconf.main_cf,
@@ -587,6 +646,12 @@ def run_module(held):
         module.fail_json(msg='cannot remove the temporary files a killed run left in %s: %s' % (config_dir, exc))
     if not result['changed']:
         module.exit_json(**result)
+    if ca_missing:
+        # Not live yet: only the new client files name it.
+        try:
+            replace_file(module, ca_file, ca_text, 0, 0, CA_FILE_MODE)
+        except (IOError, OSError) as exc:
+            module.fail_json(msg='nothing was changed: cannot write %s: %s' % (ca_file, exc), changed=False)
 
     # 5. Act: new client files (validated, all or none), then main.cf, then removals.
     postmap = None
@@ -649,6 +714,9 @@ def run_module(held):
                              **failure_result)
     if failure is not None:
         error, wanted, temp = failure.error, failure.wanted, failure.temp
+        if ca_created:
+            # Named by no live file: the failed run leaves nothing behind.
+            os.unlink(ca_file)
         if len(tried) > 1:
             error.message = 'the database refused both reader accounts (%s) with this password: %s' % (
                 ' and '.join(tried), error.message)
@@ -689,6 +757,7 @@ def run_module(held):
                                         'still serves the old one; the next run tries again: %s' % exc.message,
                                         secrets), **result)
         pending_reload.settle()
+    result['ca_files_removed'] = remove_stale_ca_files(module, config_dir, ca_file)
     module.exit_json(**result)
 
 

@@ -232,7 +232,8 @@ error_kind:
     - V(refused) for bad input (a key, O(parallel), O(timeout), a name that is not a
       parameter name), V(exec) when postmap cannot be started, V(timeout).
     - For a table that failed, V(unsupported_type), V(missing_file), V(unreadable),
-      V(config), V(access_denied), V(connect), V(query), or V(failed) for any other error.
+      V(config), V(tls) (the TLS handshake with the database failed - certificate, CA or name),
+      V(access_denied), V(connect), V(query), or V(failed) for any other error.
     - For O(parameter), V(postconf) when postconf failed, V(unknown_parameter),
       V(empty_parameter) when the value lists no table, V(not_a_table) when it has an
       item that is not C(type:name).

@@ -68,6 +68,11 @@ options:
         here is taken for the old one.
     type: dict
     default: {}
+  require_tls:
+    description:
+      - With O(state=prepared), V(true) has the new account C(REQUIRE SSL), V(false) C(REQUIRE NONE); left out,
+        its requirement stays as it is. See O(mailfleet.postfix_mysql.mail_database#module:reader.require_tls).
+    type: bool
   sessions_timeout:
     description:
       - With O(state=finished), seconds to wait for the old account's sessions to end (a reloaded Postfix
@@ -147,6 +152,8 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_reade
     LOCK_STATE_SQL,
     PairState,
     ReaderPlan,
+    grants_reader,
+    read_accounts,
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mysql_login import connect
 
@@ -183,15 +190,10 @@ def choose(pair, password, users_in_use):
 
 def prepare(module, cursor, params, pair):
     new, old = choose(pair, params['password'], params['users_in_use'])
-    cursor.execute('SELECT Host, plugin, authentication_string FROM mysql.user WHERE User = %s', (new,))
-    accounts = dict((row[0], (row[1], row[2])) for row in cursor.fetchall())
-
-    def grants_of(host):
-        cursor.execute('SHOW GRANTS FOR %s@%s', (new, host))
-        return [row[0] for row in cursor.fetchall()]
-
-    plan = ReaderPlan(new, params['login_db']).plan(params['password'], params['hosts'], accounts, grants_of,
-                                                    revoke_other_hosts=True, locked_hosts=pair.locked_hosts(new))
+    plan = ReaderPlan(new, params['login_db']).plan(params['password'], params['hosts'], read_accounts(cursor, new),
+                                                    grants_reader(cursor, new), revoke_other_hosts=True,
+                                                    locked_hosts=pair.locked_hosts(new),
+                                                    require_tls=params['require_tls'])
     for warning in plan.warnings:
         module.warn(warning)
     if not module.check_mode:
@@ -242,6 +244,7 @@ def main():
         login_db=dict(type='str', default='mailserver'),
         users_in_use=dict(type='dict', default={}),
         sessions_timeout=dict(type='int', default=120),
+        require_tls=dict(type='bool'),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params

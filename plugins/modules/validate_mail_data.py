@@ -153,6 +153,18 @@ options:
         description: On a replica, the primary's address or host name.
         type: raw
         default: ""
+      tls_certificate:
+        description: The server's certificate(s) in PEM form; with TLS, all three TLS options are needed.
+        type: raw
+        default: ""
+      tls_private_key:
+        description: Its private key in PEM form, unencrypted. Never shown.
+        type: raw
+        default: ""
+      tls_ca_certificate:
+        description: The CA certificate(s) in PEM form.
+        type: raw
+        default: ""
   labels:
     description:
       - What the messages call each option, so that they name the variables the data came from. By default the
@@ -208,6 +220,18 @@ options:
         description: The name for O(server.replication_primary_host).
         type: str
         default: server.replication_primary_host
+      tls_certificate:
+        description: The name for O(server.tls_certificate).
+        type: str
+        default: server.tls_certificate
+      tls_private_key:
+        description: The name for O(server.tls_private_key).
+        type: str
+        default: server.tls_private_key
+      tls_ca_certificate:
+        description: The name for O(server.tls_ca_certificate).
+        type: str
+        default: server.tls_ca_certificate
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.conn

@@ -68,9 +68,11 @@ def test_no_temporary_file_is_left_behind(host):
 
 
 @pytest.mark.parametrize('parameter, value', [
-    ('virtual_mailbox_domains', 'mysql:/etc/postfix/mysql-virtual-mailbox-domains.cf'),
-    ('virtual_mailbox_maps', 'mysql:/etc/postfix/mysql-virtual-mailbox-maps.cf'),
-    ('virtual_alias_maps', 'mysql:/etc/postfix/mysql-virtual-alias-maps.cf, mysql:/etc/postfix/mysql-email2email.cf'),
+    # Through proxymap (the role's default), which keeps the database connections few.
+    ('virtual_mailbox_domains', 'proxy:mysql:/etc/postfix/mysql-virtual-mailbox-domains.cf'),
+    ('virtual_mailbox_maps', 'proxy:mysql:/etc/postfix/mysql-virtual-mailbox-maps.cf'),
+    ('virtual_alias_maps', 'proxy:mysql:/etc/postfix/mysql-virtual-alias-maps.cf, '
+                           'proxy:mysql:/etc/postfix/mysql-email2email.cf'),
 ])
 def test_main_cf_points_at_the_maps(host, parameter, value):
     assert host.check_output('postconf -h %s', parameter) == value
@@ -169,15 +171,15 @@ def test_main_cf_changed_by_hand_is_put_back():
     """The role skips its postconf call only when main.cf is right: drift is still corrected."""
     hosts = converged_hosts()
     for h in hosts:
-        h.check_output('postconf -e virtual_alias_maps=mysql:/etc/postfix/mysql-email2email.cf')
+        h.check_output('postconf -e virtual_alias_maps=proxy:mysql:/etc/postfix/mysql-email2email.cf')
     rc, output, recap = run_playbook('postfix-only.yml', '--diff', '-e',
                                      '{"mailfleet_postfix_map_options": {"expansion_limit": "100"}}')
     assert rc == 0, output
     assert all(counts['changed'] > 0 for counts in recap.values()), output
-    assert '+virtual_alias_maps = mysql:/etc/postfix/mysql-virtual-alias-maps.cf, ' in output
+    assert '+virtual_alias_maps = proxy:mysql:/etc/postfix/mysql-virtual-alias-maps.cf, ' in output
     for h in hosts:
         assert h.check_output('postconf -h virtual_alias_maps') == (
-            'mysql:/etc/postfix/mysql-virtual-alias-maps.cf, mysql:/etc/postfix/mysql-email2email.cf')
+            'proxy:mysql:/etc/postfix/mysql-virtual-alias-maps.cf, proxy:mysql:/etc/postfix/mysql-email2email.cf')
 
 
 def test_wrong_owner_and_mode_are_corrected_in_place():
@@ -227,7 +229,8 @@ def test_stopped_database_fails_and_changes_nothing():
 
 
 def test_localhost_with_chrooted_daemons_is_refused():
-    rc, output, _recap = run_playbook('postfix-only.yml', '-e', '{"mailfleet_postfix_db_hosts": ["localhost"]}')
+    rc, output, _recap = run_playbook('postfix-only.yml', '-e', '{"mailfleet_postfix_db_hosts": ["localhost"], '
+                                                              '"mailfleet_postfix_proxy": false}')
     assert rc != 0
     assert '127.0.0.1' in output and 'mailfleet_postfix_proxy' in output and 'smtp/inet' in output
 
@@ -305,7 +308,7 @@ def test_a_retired_map_leaves_main_cf_and_disk_and_the_running_postfix():
         assert PASSWORD not in output
         for h in hosts:
             assert 'mysql-email2email.cf' not in client_files(h)
-            assert h.check_output('postconf -h virtual_alias_maps') == 'mysql:/etc/postfix/mysql-virtual-alias-maps.cf'
+            assert h.check_output('postconf -h virtual_alias_maps') == 'proxy:mysql:/etc/postfix/mysql-virtual-alias-maps.cf'
             check = h.run('postfix check')
             assert (check.rc, check.stdout, check.stderr) == (0, '', '')
         # Again: nothing left to do.
@@ -327,8 +330,8 @@ def test_retiring_in_check_mode_changes_nothing():
     rc, output, recap = run_playbook('postfix-only.yml', '--check', '--diff', '-e', RETIRE_EMAIL2EMAIL)
     assert rc == 0, output
     assert all(counts['changed'] > 0 for counts in recap.values()), output
-    assert '-virtual_alias_maps = mysql:/etc/postfix/mysql-virtual-alias-maps.cf, mysql:/etc/postfix/mysql-email2email.cf' \
-        in output
+    assert ('-virtual_alias_maps = proxy:mysql:/etc/postfix/mysql-virtual-alias-maps.cf, '
+            'proxy:mysql:/etc/postfix/mysql-email2email.cf') in output
     assert [snapshot(h) for h in converged_hosts()] == before
 
 
@@ -361,7 +364,7 @@ def test_overriding_one_map_by_name_changes_only_that_map():
             assert sorted(name for name in new if new[name] != old[name]) == ['mysql-virtual-alias-maps.cf']
             assert 'query = %s\n' % query in h.check_output('cat /etc/postfix/mysql-virtual-alias-maps.cf') + '\n'
             assert h.check_output('postconf -h virtual_alias_maps') == (
-                'mysql:/etc/postfix/mysql-virtual-alias-maps.cf, mysql:/etc/postfix/mysql-email2email.cf')
+                'proxy:mysql:/etc/postfix/mysql-virtual-alias-maps.cf, proxy:mysql:/etc/postfix/mysql-email2email.cf')
     finally:
         rc, output, _recap = run_playbook('postfix-only.yml')
         assert rc == 0, output

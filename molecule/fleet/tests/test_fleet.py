@@ -220,7 +220,7 @@ def test_check_maps_reports_the_hosts_own_main_cf():
     aliases_before = host.check_output('postconf -h virtual_alias_maps')
     host.check_output('cp -p /etc/postfix/main.cf /root/main.cf.saved-by-test')
     try:
-        host.check_output('postconf -e virtual_alias_maps=mysql:/etc/postfix/mysql-email2email.cf')
+        host.check_output('postconf -e virtual_alias_maps=proxy:mysql:/etc/postfix/mysql-email2email.cf')
         rc, output, recap = run_playbook(CHECK_MAPS, '-e', 'mailfleet_postfix_db_password=')
     finally:
         host.check_output('cp -p /root/main.cf.saved-by-test /etc/postfix/main.cf '
@@ -230,9 +230,9 @@ def test_check_maps_reports_the_hosts_own_main_cf():
     assert [other for other in MAIL if recap[other]['failed']] == [name], output[-3000:]
     # The report: the tables each host answered from, then its answers.
     tables = 'virtual_alias_maps         (tables on the host)   '
-    assert output.count(tables + 'mysql:/etc/postfix/mysql-email2email.cf') == 1, output
-    assert output.count(tables + 'mysql:/etc/postfix/mysql-virtual-alias-maps.cf, '
-                                 'mysql:/etc/postfix/mysql-email2email.cf') == len(MAIL) - 1, output
+    assert output.count(tables + 'proxy:mysql:/etc/postfix/mysql-email2email.cf') == 1, output
+    assert output.count(tables + 'proxy:mysql:/etc/postfix/mysql-virtual-alias-maps.cf, '
+                                 'proxy:mysql:/etc/postfix/mysql-email2email.cf') == len(MAIL) - 1, output
     assert output.count('virtual_alias_maps         jack@example.org       (not found)            '
                         'DIFFERS, expected john@example.org') == 1, output
     assert output.count('virtual_alias_maps         jack@example.org       john@example.org') == len(MAIL) - 1, output

@@ -8,12 +8,11 @@ import json
 import os
 import signal
 import subprocess
-import threading
 import time
 
 import testinfra
 
-from mailfleet_testlib import playbook_command, run_playbook, scenario_vars
+from mailfleet_testlib import BackgroundProbe, playbook_command, run_playbook, scenario_vars
 
 DB1, DB2 = 'mf-fleet-db1', 'mf-fleet-db2'
 MAIL = ['mf-fleet-mail1', 'mf-fleet-mail2', 'mf-fleet-mail3']
@@ -22,8 +21,6 @@ PROJECT = os.environ.get('MOLECULE_PROJECT_DIRECTORY', '')
 ROTATE = os.path.join(PROJECT, 'playbooks', 'rotate_db_password.yml')
 SITE = os.path.join(PROJECT, 'playbooks', 'site.yml')
 PROBE_FROM = DB2
-PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'smtp_probe.py')
-STOP_FILE = '/tmp/mailfleet-probe-stop'
 PASSWORD = scenario_vars()['mailfleet_postfix_db_password'] if os.environ.get('MOLECULE_SCENARIO_DIRECTORY') else ''
 NEW_PASSWORD = 'Rot4ted#fleet pass-word'
 RECIPIENTS = {'john@example.org': 250, 'jack@example.org': 250, 'ann@example.com': 250, 'nobody@example.com': 550}
@@ -41,8 +38,10 @@ def login(password, user='mailuser', server='10.213.47.11', client='mf-fleet-mai
     """(whether the database lets USER in from a mail host, Postfix's message) - asked the way
     Postfix asks, through a client file of its own (the mail hosts have no mariadb client)."""
     host = node(client)
-    text = ('user = %s\npassword = %s\nhosts = %s\ndbname = mailserver\nquery = SELECT 1 FROM DUAL WHERE 0\n'
-            % (user, password, server))
+    # With the live file's TLS settings: the accounts REQUIRE SSL.
+    tls = host.check_output("grep '^tls_' /etc/postfix/mysql-virtual-mailbox-domains.cf")
+    text = ('user = %s\npassword = %s\nhosts = %s\ndbname = mailserver\nquery = SELECT 1 FROM DUAL WHERE 0\n%s\n'
+            % (user, password, server, tls))
     host.check_output('umask 077 && printf %%s %s > /root/login-check.cf', text)
     try:
         result = host.run('postmap -q probe mysql:/root/login-check.cf')
@@ -55,29 +54,9 @@ def client_file_users(name):
     return sorted(set(node(name).check_output("sed -n 's/^user = //p' /etc/postfix/mysql-*.cf").split()))
 
 
-class Probe(object):
+def Probe(servers):
     """SMTP from PROBE_FROM to the running mail hosts until stop(): its JSON lines."""
-
-    def __init__(self, servers):
-        node(PROBE_FROM).run('rm -f %s', STOP_FILE)
-        job = dict(servers=[ADDRESS[s] for s in servers], recipients=sorted(RECIPIENTS), rounds=5000, interval=0.15,
-                   deadline=600, stop_file=STOP_FILE)
-        with open(PROBE) as handle:
-            script = handle.read()
-        self.proc = subprocess.Popen(['podman', 'exec', '-i', PROBE_FROM, 'python3', '-', json.dumps(job)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, universal_newlines=True)
-        self.lines = []
-        self.proc.stdin.write(script)
-        self.proc.stdin.close()
-        self.reader = threading.Thread(target=lambda: self.lines.extend(json.loads(l) for l in self.proc.stdout))
-        self.reader.start()
-        self.started = time.time()
-
-    def stop(self):
-        node(PROBE_FROM).check_output('touch %s', STOP_FILE)
-        self.proc.wait(60)
-        self.reader.join(60)
-        return self.lines, time.time() - self.started
+    return BackgroundProbe(PROBE_FROM, [ADDRESS[s] for s in servers], sorted(RECIPIENTS))
 
 
 def test_a_rotation_under_load_defers_and_refuses_nothing():

@@ -39,7 +39,8 @@ def run(monkeypatch, tmp_path):
 def test_writes_the_settings_in_order_and_then_changes_nothing(run):
     kind, result, _module = run(_ansible_diff=True)
     assert (kind, result['changed'], result['reasons']) == ('exit', True, ['created'])
-    assert open(run.path).read() == TEXT and result['diff']['after'] == TEXT
+    assert open(run.path).read() == TEXT and result['diff'][-1]['after'] == TEXT
+    assert result['restart_needed'] is True and result['tls_files_changed'] == []
     assert stat.S_IMODE(os.stat(run.path).st_mode) == 0o644
     mtime = os.stat(run.path).st_mtime_ns
     kind, result, _module = run()
@@ -89,3 +90,64 @@ def test_a_directory_in_the_way_is_refused(run):
     os.mkdir(run.path)
     kind, result, _module = run()
     assert kind == 'fail' and 'is not a regular file' in result['msg']
+
+
+CERT = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2VydA==\n-----END CERTIFICATE-----\n'
+CA = '-----BEGIN CERTIFICATE-----\nMIIBuTCCAV+gAwIBAgIUQ2E=\n-----END CERTIFICATE-----\n'
+KEY = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg-secret-key\n-----END PRIVATE KEY-----\n'
+
+
+@pytest.fixture
+def tls(tmp_path):
+    return dict(certificate=CERT, private_key=KEY, ca_certificate=CA, directory=str(tmp_path / 'tls'),
+                key_group=GROUP)
+
+
+def test_tls_files_are_written_with_the_key_readable_by_its_group_only(run, tls):
+    kind, result, _module = run(tls=tls, _ansible_diff=True)
+    assert kind == 'exit' and result['restart_needed'] is True
+    assert sorted(os.path.basename(p) for p in result['tls_files_changed']) == [
+        'ca.pem', 'server-cert.pem', 'server-key.pem']
+    key = os.path.join(tls['directory'], 'server-key.pem')
+    assert open(key).read() == KEY and stat.S_IMODE(os.stat(key).st_mode) == 0o640
+    assert os.stat(key).st_gid == grp.getgrnam(GROUP).gr_gid
+    text = open(run.path).read()
+    for setting, name in (('ssl_cert', 'server-cert.pem'), ('ssl_key', 'server-key.pem'), ('ssl_ca', 'ca.pem')):
+        assert '%s = %s\n' % (setting, os.path.join(tls['directory'], name)) in text
+    assert 'secret-key' not in repr(result)
+    kind, result, _module = run(tls=tls)
+    assert (kind, result['changed'], result['tls_files_changed']) == ('exit', False, [])
+
+
+def test_a_new_certificate_alone_needs_no_restart(run, tls):
+    run(tls=tls)
+    renewed = CERT.replace('Q2VydA==', 'UmVuZXdlZA==')
+    kind, result, _module = run(tls=dict(tls, certificate=renewed))
+    assert (kind, result['changed'], result['restart_needed'], result['reasons']) == ('exit', True, False, ['tls'])
+    assert [os.path.basename(p) for p in result['tls_files_changed']] == ['server-cert.pem']
+
+
+def test_a_key_others_could_read_is_corrected(run, tls):
+    run(tls=tls)
+    key = os.path.join(tls['directory'], 'server-key.pem')
+    os.chmod(key, 0o644)
+    kind, result, _module = run(tls=tls)
+    assert result['tls_files_changed'] == [key] and stat.S_IMODE(os.stat(key).st_mode) == 0o640
+
+
+@pytest.mark.parametrize('change, message', [
+    (dict(private_key=CERT), 'tls.private_key is not one unencrypted private key'),
+    (dict(private_key=KEY.replace('PRIVATE KEY', 'ENCRYPTED PRIVATE KEY')), 'tls.private_key is not one unencrypted'),
+    (dict(certificate='not a certificate'), 'tls.certificate is not certificate(s) in PEM form'),
+    (dict(ca_certificate=CA + KEY), 'tls.ca_certificate is not certificate(s) in PEM form'),
+])
+def test_tls_input_that_is_not_pem_is_refused_without_quoting_the_key(run, tls, change, message):
+    kind, result, _module = run(tls=dict(tls, **change))
+    assert kind == 'fail' and message in result['msg'] and 'secret-key' not in result['msg']
+    assert not os.path.exists(tls['directory']) and not os.path.exists(run.path)
+
+
+def test_check_mode_writes_no_tls_file(run, tls):
+    kind, result, _module = run(tls=tls, _ansible_check_mode=True)
+    assert (kind, result['changed'], len(result['tls_files_changed'])) == ('exit', True, 3)
+    assert not os.path.exists(tls['directory'])
