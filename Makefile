@@ -13,7 +13,7 @@ export PY_COLORS ?= 0
 # Every molecule scenario below molecule/, alphabetical.
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: setup collection lint sanity unit molecule test demo demo-clean bench bench-fleet bench-recovery help
+.PHONY: setup collection lint sanity unit molecule test demo demo-clean bench bench-fleet bench-recovery bench-connections help
 
 help:
 	@echo "make demo        set up the host and run playbooks/site.yml against a local Debian 12 container"
@@ -64,7 +64,11 @@ bench: setup
 	bench/postmap_bench.sh
 
 bench-fleet: setup
-	bench/fleet_bench.sh
+	$(VENV)/bin/python -m pip install --quiet -r requirements/bench.txt
+	$(VENV)/bin/python bench/fleet_bench.py
 
 bench-recovery: setup
 	$(VENV)/bin/python bench/recovery_bench.py
+
+bench-connections: setup
+	$(VENV)/bin/python bench/connections_bench.py

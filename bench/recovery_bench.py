@@ -22,12 +22,12 @@ then: Type=notify) to each mail host's first 250 afterwards.
 import json
 import os
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchlib import ROOT, cleanup, run
+
 PROBE = os.path.join(ROOT, 'molecule', 'shared', 'smtp_probe.py')
 OUT = os.environ.get('RECOVERY_BENCH_OUT', os.path.join(ROOT, 'docs', 'recovery-benchmark.md'))
 ROUNDS = int(os.environ.get('RECOVERY_BENCH_ROUNDS', '2'))
@@ -37,21 +37,6 @@ MAIL = [('mf-rbench-mail12', PREFIX + '.21', 'bookworm'), ('mf-rbench-mail13', P
 RELEASE = {'mf-rbench-mail12': 'Debian 12', 'mf-rbench-mail13': 'Debian 13'}
 SETTINGS = [('role defaults', {}),
             ('without the recovery watcher', {'mailfleet_postfix_db_recovery_watch': False})]
-ENV = dict(os.environ, PATH=os.path.join(ROOT, '.venv', 'bin') + ':' + os.environ['PATH'],
-           ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.cache', 'collections'), ANSIBLE_NOCOLOR='1',
-           ANSIBLE_FORCE_COLOR='0', ANSIBLE_HOST_KEY_CHECKING='false')
-
-
-def run(*argv, **kwargs):
-    return subprocess.run(argv, check=True, stdout=subprocess.PIPE, universal_newlines=True, env=ENV, **kwargs).stdout
-
-
-def cleanup():
-    names = [n for n in run('podman', 'ps', '-a', '--format', '{{.Names}}').split() if n.startswith('mf-rbench-')]
-    if names:
-        run('podman', 'rm', '-f', '-t', '0', *names)
-    if subprocess.run(['podman', 'network', 'exists', NET], check=False).returncode == 0:
-        run('podman', 'network', 'rm', '-f', NET)
 
 
 def inventory(path):
@@ -126,7 +111,7 @@ def one_round(kind):
 
 
 def main():
-    cleanup()
+    cleanup('mf-rbench-', NET)
     work = tempfile.mkdtemp(prefix='recovery_bench.')
     try:
         run('podman', 'network', 'create', '--subnet', PREFIX + '.0/24', NET)
@@ -154,7 +139,7 @@ def main():
                     print(label, kind, RELEASE[name], values, deferred[name], fivexx, flush=True)
         write(rows)
     finally:
-        cleanup()
+        cleanup('mf-rbench-', NET)
 
 
 def shown(values):

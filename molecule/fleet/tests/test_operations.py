@@ -84,7 +84,10 @@ def codes(servers, recipients):
     by_address = dict((ADDRESS[s], s) for s in servers)
     found = {}
     for line in probe(servers, recipients):
-        assert line['error'] is None, line
+        if line['error'] is not None:
+            # What the mail host's Postfix said meanwhile, to tell a hang from a refusal.
+            journal = node(by_address[line['server']]).run('journalctl -u postfix@- --since -60s --no-pager -q')
+            raise AssertionError('%r\n%s' % (line, journal.stdout[-4000:]))
         found[by_address[line['server']]] = line['codes']
     return found
 

@@ -297,3 +297,36 @@ def test_server_settings(change, expected):
     else:
         assert any(expected in line for line in found), found
         assert 'Repl-pw' not in '\n'.join(found)
+
+
+CERT = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2VydA==\n-----END CERTIFICATE-----\n'
+KEY = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAsecret-key-material\n-----END PRIVATE KEY-----\n'
+
+
+@pytest.mark.parametrize('change, expected', [
+    (dict(tls_certificate=CERT, tls_private_key=KEY, tls_ca_certificate=CERT), None),
+    (dict(tls_certificate=CERT + CERT, tls_private_key=KEY.replace('PRIVATE', 'EC PRIVATE'), tls_ca_certificate=CERT),
+     None),
+    (dict(tls_certificate=CERT, tls_ca_certificate=CERT),
+     'server TLS needs the certificate, its private key and the CA certificate together; server.tls_private_key '
+     'is empty'),
+    (dict(tls_private_key=KEY), 'server.tls_ca_certificate and server.tls_certificate are empty'),
+    (dict(tls_certificate=KEY, tls_private_key=KEY, tls_ca_certificate=CERT),
+     'server.tls_certificate is not certificate(s) in PEM form'),
+    (dict(tls_certificate=CERT, tls_private_key=CERT, tls_ca_certificate=CERT),
+     'server.tls_private_key is not one unencrypted private key'),
+    (dict(tls_certificate=CERT, tls_private_key=KEY.replace('PRIVATE KEY', 'ENCRYPTED PRIVATE KEY'),
+          tls_ca_certificate=CERT), 'MariaDB cannot ask for a pass phrase'),
+    (dict(tls_certificate=CERT, tls_private_key=KEY, tls_ca_certificate=CERT + KEY),
+     'server.tls_ca_certificate is not certificate(s) in PEM form'),
+    (dict(tls_certificate=[CERT], tls_private_key=KEY, tls_ca_certificate=CERT),
+     'server.tls_certificate must be a single string, not a list'),
+], ids=['complete', 'chain-and-ec-key', 'no-key', 'only-key', 'key-as-certificate', 'certificate-as-key',
+        'encrypted-key', 'key-in-ca', 'list'])
+def test_server_tls(change, expected):
+    found = md.server_problems(dict(SERVER, **change))
+    if expected is None:
+        assert found == []
+    else:
+        assert any(expected in line for line in found), found
+    assert 'secret-key-material' not in '\n'.join(found)

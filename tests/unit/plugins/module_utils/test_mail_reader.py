@@ -93,3 +93,25 @@ def test_other_hosts_are_dropped_unless_kept():
 def test_another_plugin_is_warned_about_not_guessed():
     p = plan({'10.0.0.21': ('ed25519', 'xyz')}, {'10.0.0.21': GOOD})
     assert p.statements == [] and 'ed25519' in p.warnings[0]
+
+
+def test_require_tls_creates_and_alters_accounts_and_keeps_stricter_requirements():
+    new = ReaderPlan('mailuser', 'mailserver').plan(PASSWORD, ['10.0.0.21'], {}, None, require_tls=True)
+    assert new.statements[0][0] == 'CREATE USER %s@%s IDENTIFIED BY %s REQUIRE SSL'
+    assert new.changes == ['add reader mailuser@10.0.0.21 with SELECT on mailserver, TLS required']
+    plain = {'10.0.0.21': NATIVE + ('',)}
+    grants = {'10.0.0.21': GOOD}
+    altered = ReaderPlan('mailuser', 'mailserver').plan(PASSWORD, ['10.0.0.21'], plain, grants.get, require_tls=True)
+    assert altered.statements == [('ALTER USER %s@%s REQUIRE SSL', ('mailuser', '10.0.0.21'))]
+    assert altered.changes == ['require TLS for reader mailuser@10.0.0.21']
+    for ssl_type in ('ANY', 'X509', 'SPECIFIED'):
+        kept = ReaderPlan('mailuser', 'mailserver').plan(PASSWORD, ['10.0.0.21'], {'10.0.0.21': NATIVE + (ssl_type,)},
+                                                         grants.get, require_tls=True)
+        assert kept.statements == [], ssl_type
+    dropped = ReaderPlan('mailuser', 'mailserver').plan(PASSWORD, ['10.0.0.21'], {'10.0.0.21': NATIVE + ('ANY',)},
+                                                        grants.get, require_tls=False)
+    assert dropped.statements == [('ALTER USER %s@%s REQUIRE NONE', ('mailuser', '10.0.0.21'))]
+    untouched = ReaderPlan('mailuser', 'mailserver').plan(PASSWORD, ['10.0.0.21'], {'10.0.0.21': NATIVE + ('ANY',)},
+                                                          grants.get)
+    assert untouched.statements == []
+    assert PASSWORD not in repr(altered.changes + dropped.changes + new.changes)

@@ -153,6 +153,39 @@ def test_options_of_newer_releases_pass_there(version):
     m.check_for_host(TUTORIAL, ['127.0.0.1'], {'retry_interval': 30, 'idle_interval': 60}, False, version, [])
 
 
+CA = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2E=\n-----END CERTIFICATE-----\n'
+ROLE_LABELS = dict(proxy='mailfleet_postfix_proxy', options='mailfleet_postfix_map_options',
+                   tls_ca_certificate='mailfleet_postfix_db_tls_ca_certificate', maps='mailfleet_postfix_maps')
+
+
+@pytest.mark.parametrize('options, ca, per_map, named', [
+    ({}, CA, {}, 'mailfleet_postfix_db_tls_ca_certificate'),
+    ({'tls_CAfile': '/etc/ssl/ca.pem', 'tls_verify_cert': 'yes'}, None, {}, 'mailfleet_postfix_map_options: tls_CAfile'),
+    ({}, None, {'tls_cert_file': '/etc/postfix/client.pem'},
+     "mailfleet_postfix_maps: map 'email2email': options: tls_cert_file"),
+])
+def test_tls_files_with_chrooted_readers_need_proxymap(options, ca, per_map, named):
+    maps = [dict(entry, options=per_map) if entry['name'] == 'email2email' else entry for entry in TUTORIAL]
+    with pytest.raises(m.MapsError) as info:
+        m.check_for_host(maps, ['10.0.0.11'], options, False, '3.10.5', ['smtp/inet', 'cleanup/unix'],
+                         ROLE_LABELS, tls_ca_certificate=ca)
+    message = str(info.value)
+    assert named in message and 'smtp/inet, cleanup/unix' in message and 'mailfleet_postfix_proxy' in message
+    assert 'every lookup would fail' in message
+    # Through proxymap, or with no chrooted reader, the same input passes.
+    m.check_for_host(maps, ['10.0.0.11'], options, True, '3.10.5', ['smtp/inet'], ROLE_LABELS, tls_ca_certificate=ca)
+    m.check_for_host(maps, ['10.0.0.11'], options, False, '3.10.5', [], ROLE_LABELS, tls_ca_certificate=ca)
+
+
+def test_the_ca_file_is_named_by_its_content_and_the_options_verify_the_server():
+    path = m.ca_file_path('/etc/postfix/', CA)
+    assert path.startswith('/etc/postfix/mysql-ca-') and path.endswith('.pem')
+    assert m.ca_file_path('/etc/postfix', CA + '\n') == path != m.ca_file_path('/etc/postfix', CA.replace('Q2E', 'Q2F'))
+    assert m.tls_options({'expansion_limit': 10}, path) == {'expansion_limit': 10, 'tls_CAfile': path,
+                                                            'tls_verify_cert': True}
+    assert m.tls_options({'expansion_limit': 10}, None) == {'expansion_limit': 10}
+
+
 @pytest.mark.parametrize('host', ['localhost', 'inet:localhost', 'LOCALHOST:3306', 'unix:/run/mysqld/mysqld.sock'])
 def test_a_socket_with_chrooted_readers_is_refused_unless_proxy(host):
     with pytest.raises(m.MapsError) as info:

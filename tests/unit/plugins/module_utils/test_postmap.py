@@ -27,6 +27,16 @@ query = SELECT destination FROM virtual_aliases WHERE source='%%s'
 # stderr seen from real postmap 3.7.11 (Debian 12) with MariaDB 10.11; {table} and
 # {path} are filled in. Every one of these exits 1 after a one-second sleep.
 STDERR = {
+    # Seen on Debian 12 (libmariadb 3.3) with tls_verify_cert = yes: a CA that did not sign the
+    # server's certificate, and a certificate that names another host.
+    'tls_wrong_ca': (
+        "postmap: warning: connect to mysql server 127.0.0.1: TLS/SSL error: self-signed certificate in "
+        "certificate chain\n"
+        "postmap: fatal: table {table}: query error: Application error\n"),
+    'tls_wrong_name': (
+        "postmap: warning: connect to mysql server 127.0.0.1: TLS/SSL error: Validation of SSL server certificate "
+        "failed\n"
+        "postmap: fatal: table {table}: query error: Application error\n"),
     'access_denied': (
         "postmap: warning: connect to mysql server 127.0.0.1: Access denied for user "
         "'mailuser'@'localhost' (using password: YES)\n"
@@ -193,7 +203,10 @@ def test_parse_answers(keys, stdout, expected):
 # ---------------------------------------------------------------- errors
 
 @pytest.mark.parametrize('stderr_name, kind, words', [
-    ('access_denied', 'access_denied', ["Access denied for user 'mailuser'@'localhost'", 'refused the login']),
+    ('access_denied', 'access_denied', ["Access denied for user 'mailuser'@'localhost'", 'refused the login',
+                                        'REQUIRE SSL']),
+    ('tls_wrong_ca', 'tls', ['self-signed certificate', 'the TLS connection to the database failed', 'tls_CAfile']),
+    ('tls_wrong_name', 'tls', ['Validation of SSL server certificate failed', 'name the host']),
     ('connect', 'connect', ["Can't connect to server on '127.0.0.1' (115)", 'cannot be reached']),
     ('connect_socket', 'connect', ['/run/mysqld/mysqld.sock', 'cannot be reached']),
     ('query', 'query', ["Unknown column 'sourcex' in 'WHERE'", 'rejected the SQL']),

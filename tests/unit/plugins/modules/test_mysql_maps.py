@@ -485,3 +485,68 @@ def test_the_standby_account_must_differ_from_the_user(run_module, tmp_path):
     assert kind == 'fail'
     assert result['problems'] == ["standby_user: 'mailuser' is also user; the two reader accounts are used in turn "
                                   "and must differ"]
+
+
+# ------------------------------------------------------------ TLS to the database
+
+CA = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2E=\n-----END CERTIFICATE-----\n'
+NEW_CA = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUTmV3=\n-----END CERTIFICATE-----\n'
+TLS_FAILED = (
+    "postmap: warning: connect to mysql server 10.0.0.1: TLS/SSL error: self-signed certificate in certificate chain\n"
+    "postmap: fatal: table {table}: query error: Application error\n")
+
+
+def ca_files(tmp_path):
+    return sorted(name for name in os.listdir(str(tmp_path)) if name.startswith('mysql-ca-'))
+
+
+def test_tls_writes_the_ca_and_the_client_files_verify_the_server(run_module, tmp_path):
+    kind, result, _module, fake = run_module({'tls_ca_certificate': CA, 'proxy': True})
+    assert kind == 'exit' and result['changed'] is True
+    (ca_name,) = ca_files(tmp_path)
+    assert result['tls_ca_file'] == str(tmp_path / ca_name)
+    assert (tmp_path / ca_name).read_text() == CA and stat.S_IMODE(os.stat(result['tls_ca_file']).st_mode) == 0o644
+    text = (tmp_path / 'mysql-email2email.cf').read_text()
+    assert 'tls_CAfile = %s\n' % result['tls_ca_file'] in text and 'tls_verify_cert = yes\n' in text
+    # The CA was there when the new files were validated.
+    assert fake.jobs
+    kind, result, _module, fake = run_module({'tls_ca_certificate': CA, 'proxy': True})
+    assert (kind, result['changed'], result['ca_files_removed'], fake.jobs) == ('exit', False, [], [])
+
+
+def test_a_new_ca_is_validated_before_it_goes_live_and_the_old_one_goes_after(run_module, tmp_path):
+    run_module({'tls_ca_certificate': CA, 'proxy': True})
+    (old,) = ca_files(tmp_path)
+    kind, result, _module, fake = run_module({'tls_ca_certificate': NEW_CA, 'proxy': True})
+    assert kind == 'exit' and result['changed'] is True and fake.jobs
+    assert ca_files(tmp_path) == [os.path.basename(result['tls_ca_file'])] and old not in ca_files(tmp_path)
+    assert result['ca_files_removed'] == [str(tmp_path / old)]
+    assert result['tls_ca_file'] in (tmp_path / 'mysql-email2email.cf').read_text()
+
+
+def test_a_ca_that_does_not_verify_changes_nothing_and_says_tls(run_module, tmp_path):
+    run_module({'tls_ca_certificate': CA, 'proxy': True})
+    before = files_of(tmp_path)
+    fake = FakePostfix(error_for=lambda table: TLS_FAILED.format(table=table))
+    kind, result, _module, _fake = run_module({'tls_ca_certificate': NEW_CA, 'proxy': True}, fake)
+    assert kind == 'fail' and result['changed'] is False and result['error_kind'] == 'tls'
+    assert 'the TLS connection to the database failed' in result['msg']
+    # The new CA file, named by no live file, is gone with the temporary client files.
+    assert files_of(tmp_path) == before
+
+
+def test_tls_files_with_chrooted_readers_need_proxymap(run_module, tmp_path):
+    kind, result, _module, _fake = run_module({'tls_ca_certificate': CA, 'proxy': False})
+    assert kind == 'fail' and 'tls_ca_certificate' in result['msg'] and 'proxy' in result['msg']
+    assert 'every lookup would fail' in result['msg'] and ca_files(tmp_path) == []
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'tls_ca_certificate': 'not a certificate'}, 'tls_ca_certificate must be the CA certificate(s) in PEM form'),
+    ({'tls_ca_certificate': CA + '-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n'},
+     'tls_ca_certificate holds a private key'),
+    ({'tls_ca_certificate': CA, 'options': {'tls_CAfile': '/etc/ssl/ca.pem'}}, 'tls_ca_certificate and options'),
+])
+def test_bad_tls_input_is_refused_before_anything_is_written(run_module, tmp_path, args, message):
+    kind, result, _module, _fake = run_module(dict(args, proxy=True))
+    assert kind == 'fail' and message in result['msg'] and os.listdir(str(tmp_path)) == []
