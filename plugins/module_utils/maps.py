@@ -607,6 +607,26 @@ def main_cf_settings(maps, config_dir='/etc/postfix', proxy=False, union_paramet
     return [(parameter, tables[parameter]) for parameter in order], absent
 
 
+def proxy_read_maps_value(maps, config_dir, approved, current):
+    """The proxy_read_maps value that lets proxymap serve every present map's table, or None
+    when it does already.
+
+    proxymap serves only the tables listed in proxy_read_maps as it read it when it started
+    (by default through $virtual_alias_maps and the like), and a daemon that asks it for
+    another table dies (dict_proxy: "proxymap service is not configured for table"), which has
+    master throttle the service: SMTP stops answering. So a new table is listed here, and
+    proxymap reloaded, before any other parameter names it. APPROVED: the value with $name
+    expanded (what a proxymap started now would approve); CURRENT: the value as written.
+    Tables stay listed after their map is retired: a process started before the retirement may
+    still ask for one, and a listed table that is never asked costs nothing."""
+    approved = set(re.split(r'[\s,{}]+', approved or ''))
+    missing = [map_table(entry['name'], config_dir, proxy=True) for entry in present_maps(maps)]
+    missing = [table for table in missing if table not in approved]
+    if not missing:
+        return None
+    return ' '.join([current.strip()] + missing if current and current.strip() else missing)
+
+
 def references(text, path):
     """Whether a main.cf or master.cf value names the file at PATH as a table."""
     return re.search(r'(^|[\s,{:])%s($|[\s,}])' % re.escape(path), text or '') is not None

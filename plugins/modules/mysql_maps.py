@@ -330,6 +330,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps impor
     client_file_path,
     config_dir_problems,
     main_cf_settings,
+    proxy_read_maps_value,
     reader_account,
     recovery_settings,
     references,
@@ -585,12 +586,21 @@ def run_module(held):
     changes = []
     if current is not None:
         changes = plan_present(desired, current) + plan_absent(absent_parameters, current)
+    # proxymap must serve a new table before main.cf names it (see proxy_read_maps_value).
+    approval = []
+    if p['proxy'] and present_settings:
+        value = proxy_read_maps_value(maps, config_dir, postconf.expanded('proxy_read_maps'),
+                                      postconf.value('proxy_read_maps'))
+        if value:
+            approval = plan_present([('proxy_read_maps', value)], postconf.read(['proxy_read_maps']))
     for name in (current.duplicates if current is not None else []):
         module.warn('%s sets %s more than once; Postfix uses the last entry' % (postconf.main_cf, name))
 
     # A retired file goes only when nothing this module does not manage still names it.
     if retiring:
-        named = still_named(postconf, retiring, set(names))
+        # proxy_read_maps keeps naming retired tables on purpose (see proxy_read_maps_value):
+        # proxymap opens a table only when asked, so a missing file there is never read.
+        named = still_named(postconf, retiring, set(names) | set(['proxy_read_maps']))
         if named:
             module.fail_json(msg='nothing was changed: a retired map is still in use: %s. Take it out of those '
                                  'settings first, or give the map its parameter so that it is taken out here.'
@@ -604,20 +614,20 @@ def run_module(held):
     # CA files that no live client file names (those of files about to change go after the move).
     stale_now = stale_ca_files(config_dir, ca_file)
     reload_reason = None
-    if p['reload'] and (changed_files or changes):
+    if p['reload'] and (changed_files or changes or approval):
         reload_reason = 'this run changed the configuration'
     elif owed:
         reload_reason = ('an earlier run changed the configuration (%s) and did not get to reload Postfix'
                          % owed.get('since', 'unknown'))
     result = dict(
-        changed=bool(changed_files or changes or owed or ca_missing or stale_now),
+        changed=bool(changed_files or changes or approval or owed or ca_missing or stale_now),
         tls_ca_file=ca_file,
         ca_files_removed=stale_now,
         user=user,
         reloaded=False,
         reload_reason=reload_reason,
         leftovers_removed=[] if module.check_mode else left_behind,
-        main_cf=changes_dict(changes),
+        main_cf=changes_dict(approval + changes),
         postconf_warnings=list(current.other) if current is not None else [],
         mail_version=mail_version,
     )
@@ -625,8 +635,8 @@ def run_module(held):
     if ca_missing:
         main_cf_diff.append(dict(before=read_text(ca_file) or '', after=ca_text, before_header=ca_file,
                                  after_header=ca_file))
-    if changes:
-        before, after = diff_text(changes)
+    if approval or changes:
+        before, after = diff_text(approval + changes)
         main_cf_diff.append(dict(before=before, after=after, before_header=postconf.main_cf,
                                  after_header=postconf.main_cf))
 
@@ -730,6 +740,18 @@ def run_module(held):
             failed_map=wanted.name, error_kind=error.kind, hosts=unique(error.hosts or []),
             postfix_messages=[shown(m) for m in (error.postfix_messages or [])],
             **failure_result)
+    postfix = PostfixRunner(module, config_dir)
+    if approval:
+        owe_reload()
+        postconf.write(approval, failure_result=dict(
+            result, changed=bool(changed_files), msg_prefix='the client files were updated, main.cf was not'))
+        try:
+            if p['reload'] and postfix.running():
+                postfix.check()
+                postfix.reload()
+        except PostfixError as exc:
+            module.fail_json(msg=redact('proxy_read_maps lists the new tables, but Postfix was not reloaded, so '
+                                        'main.cf was left naming the old ones: %s' % exc.message, secrets), **result)
     if changes:
         owe_reload()
         # Should postconf fail now, the new client files are live already: say so.
@@ -746,7 +768,6 @@ def run_module(held):
 
     # 6. The running Postfix: a reload, so that no daemon keeps serving the old tables.
     if reload_reason:
-        postfix = PostfixRunner(module, config_dir)
         try:
             if postfix.running():
                 postfix.check()

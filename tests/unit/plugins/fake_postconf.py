@@ -11,12 +11,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 KNOWN = frozenset([
     'virtual_mailbox_domains', 'virtual_mailbox_maps', 'virtual_alias_maps', 'smtpd_sender_login_maps',
     'relayhost', 'smtpd_banner', 'myhostname', 'mydestination', 'smtpd_recipient_restrictions',
 ])
 FIELDS = ('smtp/inet/chroot = y\nsmtp/inet/command = smtpd\n'
           'cleanup/unix/chroot = y\ncleanup/unix/command = cleanup\n')
+
+
+# Postfix's defaults that the tests need, shortened (postconf -d).
+DEFAULTS = {'proxy_read_maps': '$virtual_alias_maps $virtual_mailbox_domains $virtual_mailbox_maps '
+                               '$smtpd_sender_login_maps'}
 
 
 class FakePostconf(object):
@@ -38,6 +45,13 @@ class FakePostconf(object):
             args = args[2:]
         if args == ['-h', 'mail_version']:
             return (0, '%s\n' % self.version, '') if self.version else (1, '', 'postconf: fatal: open main.cf\n')
+        if args[:1] == ['-h'] or args[:2] == ['-x', '-h']:
+            name = args[-1]
+            value = self.main_cf.get(name, DEFAULTS.get(name, ''))
+            if args[0] == '-x':
+                # $name expanded, as postconf -x does (one level is enough for these tests).
+                value = re.sub(r'\$(\w+)', lambda match: self.main_cf.get(match.group(1), ''), value)
+            return (0, '%s\n' % ' '.join(value.split()), '')
         if args[:1] == ['-F']:
             return (0, self.fields, '')
         if args == ['-M']:

@@ -19,6 +19,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_co
     PendingReload,
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.modules import mysql_maps
+from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins import fake_postconf
 from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.fake_postconf import FakePostconf
 from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.fake_postmap import FakePostfix
 from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.module_harness import run_main
@@ -247,7 +248,7 @@ def test_only_retiring_needs_no_password(run_module, tmp_path):
     assert files_of(tmp_path) == {} and run_module.postconf.main_cf == {}
 
 
-def test_proxy_union_sender_login_and_settings_in_one_postconf_call(run_module, tmp_path):
+def test_proxy_union_sender_login_and_settings_after_proxymap_serves_the_tables(run_module, tmp_path):
     maps = MAPS + [{'name': 'aliases', 'parameter': 'virtual_alias_maps', 'query': 'SELECT 1'}]
     kind, result, _module, _fake = run_module({
         'maps': maps, 'proxy': True, 'union_parameters': ['virtual_alias_maps'],
@@ -260,8 +261,20 @@ def test_proxy_union_sender_login_and_settings_in_one_postconf_call(run_module, 
         'smtpd_sender_login_maps': table % (tmp_path, 'email2email'),
         'relayhost': '',
         'smtpd_banner': '$myhostname ESMTP',
+        'proxy_read_maps': ' '.join([fake_postconf.DEFAULTS['proxy_read_maps']] + [
+            table % (tmp_path, name) for name in ('virtual-mailbox-domains', 'email2email', 'aliases')]),
     }
-    assert len(run_module.postconf.writes()) == 1
+    # proxy_read_maps first, with a reload, and only then the parameters that name the tables:
+    # a daemon that asked proxymap for a table it does not serve would die.
+    writes = run_module.postconf.writes()
+    assert len(writes) == 2 and [arg.split('=')[0] for arg in writes[0][-1:]] == ['proxy_read_maps']
+    assert run_module.postfix_calls == ['status', 'check', 'reload', 'status', 'check', 'reload']
+    # Served already: the next run changes nothing, and a retired map's table stays served.
+    kind, result, _module, _fake = run_module({
+        'maps': maps[:2] + [dict(maps[2], state='absent')], 'proxy': True,
+        'sender_login_maps': ['email2email'], 'settings': {'relayhost': '', 'smtpd_banner': '$myhostname ESMTP'}})
+    assert kind == 'exit' and 'proxy_read_maps' not in result['main_cf']
+    assert table % (tmp_path, 'aliases') in run_module.postconf.main_cf['proxy_read_maps']
 
 
 def test_main_cf_changed_by_hand_is_put_back_and_the_files_are_left_alone(run_module, tmp_path):
