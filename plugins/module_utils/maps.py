@@ -616,15 +616,24 @@ def proxy_read_maps_value(maps, config_dir, approved, current):
     another table dies (dict_proxy: "proxymap service is not configured for table"), which has
     master throttle the service: SMTP stops answering. So a new table is listed here, and
     proxymap reloaded, before any other parameter names it. APPROVED: the value with $name
-    expanded (what a proxymap started now would approve); CURRENT: the value as written.
-    Tables stay listed after their map is retired: a process started before the retirement may
-    still ask for one, and a listed table that is never asked costs nothing."""
+    expanded (what a proxymap started now would approve); CURRENT: the value as written."""
     approved = set(re.split(r'[\s,{}]+', approved or ''))
     missing = [map_table(entry['name'], config_dir, proxy=True) for entry in present_maps(maps)]
     missing = [table for table in missing if table not in approved]
     if not missing:
         return None
     return ' '.join([current.strip()] + missing if current and current.strip() else missing)
+
+
+def proxy_read_maps_without_retired(maps, config_dir, current):
+    """CURRENT (proxy_read_maps as written) without the tables of retired maps, or None when it
+    lists none. postconf reads every mysql table file main.cf names, so a retired one left there
+    would have ``postfix check`` warn that its file is missing. It goes with the parameters that
+    named it, in the same write and reload: earlier, proxymap would refuse a table still named."""
+    retired = set(map_table(entry['name'], config_dir, proxy=True) for entry in absent_maps(maps))
+    items = (current or '').split()
+    kept = [item for item in items if item.rstrip(',') not in retired]
+    return ' '.join(kept) if len(kept) != len(items) else None
 
 
 def references(text, path):

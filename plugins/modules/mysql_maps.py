@@ -28,6 +28,11 @@ description:
     changed file passed are they moved over the live ones with C(atomic_move). When one fails,
     nothing changes - no client file and no main.cf setting: the error names the map, the database
     host(s) and Postfix's message."
+  - "With O(proxy=true), proxymap serves only the tables that C(proxy_read_maps) listed when it started,
+    and a Postfix daemon that asks it for another one dies, so that master stops that service for a
+    while (SMTP stops answering). A table that main.cf does not approve yet is therefore added to
+    C(proxy_read_maps), and Postfix reloaded, before any other parameter names it (two reloads in that
+    run). A retired map's table leaves C(proxy_read_maps) with the parameters that named it."
   - "The order keeps main.cf from ever pointing at a missing file: client files first, then
     main.cf, then the removal of retired files. A retired map's file is not removed while a main.cf
     setting or a master.cf service that this module does not manage still names it; the module
@@ -331,6 +336,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps impor
     config_dir_problems,
     main_cf_settings,
     proxy_read_maps_value,
+    proxy_read_maps_without_retired,
     reader_account,
     recovery_settings,
     references,
@@ -338,6 +344,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps impor
     tls_options,
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
+    Change,
     PostconfRunner,
     changes_dict,
     diff_text,
@@ -587,19 +594,23 @@ def run_module(held):
     if current is not None:
         changes = plan_present(desired, current) + plan_absent(absent_parameters, current)
     # proxymap must serve a new table before main.cf names it (see proxy_read_maps_value).
+    # Retired maps' tables leave it with the parameters that named them.
     approval = []
+    proxy_read_maps = postconf.value('proxy_read_maps')
     if p['proxy'] and present_settings:
-        value = proxy_read_maps_value(maps, config_dir, postconf.expanded('proxy_read_maps'),
-                                      postconf.value('proxy_read_maps'))
+        value = proxy_read_maps_value(maps, config_dir, postconf.expanded('proxy_read_maps'), proxy_read_maps)
         if value:
             approval = plan_present([('proxy_read_maps', value)], postconf.read(['proxy_read_maps']))
+            proxy_read_maps = value
+    value = proxy_read_maps_without_retired(maps, config_dir, proxy_read_maps)
+    if value is not None:
+        changes.append(Change('proxy_read_maps', proxy_read_maps, value))
     for name in (current.duplicates if current is not None else []):
         module.warn('%s sets %s more than once; Postfix uses the last entry' % (postconf.main_cf, name))
 
     # A retired file goes only when nothing this module does not manage still names it.
     if retiring:
-        # proxy_read_maps keeps naming retired tables on purpose (see proxy_read_maps_value):
-        # proxymap opens a table only when asked, so a missing file there is never read.
+        # proxy_read_maps is taken care of above (proxy_read_maps_without_retired).
         named = still_named(postconf, retiring, set(names) | set(['proxy_read_maps']))
         if named:
             module.fail_json(msg='nothing was changed: a retired map is still in use: %s. Take it out of those '
