@@ -160,7 +160,6 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_data import pem_reasons
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import file_differs, read_text, replace_file
@@ -186,6 +185,8 @@ def tls_plan(tls, key_gid):
         files.append((path, tls[option].strip() + '\n', 0, key_gid if is_key else 0, 0o640 if is_key else 0o644))
         settings[setting] = path
     return files, settings
+
+
 _NAME_RE = re.compile(r'^[A-Za-z][A-Za-z0-9_-]*\Z')
 
 
@@ -218,7 +219,8 @@ def main():
                 private_key=dict(type='str', required=True, no_log=True),
                 ca_certificate=dict(type='str', required=True),
                 directory=dict(type='path', default='/etc/mysql/mailfleet-tls'),
-                key_group=dict(type='str', default='mysql'),
+                # A group name, not a secret: the name only looks like one.
+                key_group=dict(type='str', default='mysql', no_log=False),
             )),
             owner=dict(type='str', default='root'),
             group=dict(type='str', default='root'),

@@ -229,8 +229,8 @@ def test_stopped_database_fails_and_changes_nothing():
 
 
 def test_localhost_with_chrooted_daemons_is_refused():
-    rc, output, _recap = run_playbook('postfix-only.yml', '-e', '{"mailfleet_postfix_db_hosts": ["localhost"], '
-                                                              '"mailfleet_postfix_proxy": false}')
+    extra = json.dumps({'mailfleet_postfix_db_hosts': ['localhost'], 'mailfleet_postfix_proxy': False})
+    rc, output, _recap = run_playbook('postfix-only.yml', '-e', extra)
     assert rc != 0
     assert '127.0.0.1' in output and 'mailfleet_postfix_proxy' in output and 'smtp/inet' in output
 
