@@ -6,6 +6,7 @@ removing their containers and network (stale ones of an earlier run first, then 
 
 import os
 import subprocess
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(os.environ, PATH=os.path.join(ROOT, '.venv', 'bin') + ':' + os.environ['PATH'],
@@ -14,9 +15,12 @@ ENV = dict(os.environ, PATH=os.path.join(ROOT, '.venv', 'bin') + ':' + os.enviro
 
 
 def run(*argv, **kwargs):
-    """A command's standard output; it must succeed."""
-    return subprocess.run(argv, check=True, stdout=subprocess.PIPE, universal_newlines=True, env=ENV,
-                          **kwargs).stdout
+    """A command's standard output; it must succeed (else its output's end is shown)."""
+    proc = subprocess.run(argv, check=False, stdout=subprocess.PIPE, universal_newlines=True, env=ENV, **kwargs)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-4000:])
+        raise subprocess.CalledProcessError(proc.returncode, argv, proc.stdout)
+    return proc.stdout
 
 
 def cleanup(prefix, network):

@@ -54,9 +54,10 @@ options:
       - Point main.cf at C(proxy:mysql:...) tables, read through Postfix's proxymap service, which
         is not chrooted and shares connections between daemons.
       - "Without it every smtpd, cleanup and trivial-rewrite process opens its own connection per table:
-        50 concurrent SMTP sessions on one Debian 12 mail host held 151 connections (MariaDB's default
-        C(max_connections)), against 7 through proxymap (C(docs/connections-benchmark.md)). The
-        P(mailfleet.postfix_mysql.mailfleet_postfix#role) role turns it on by default."
+        50 concurrent SMTP sessions on one Debian 12 mail host held 151 connections (all of MariaDB's default
+        C(max_connections)), against 11 through proxymap, and never more than 16 with proxymap limited to
+        4 processes (C(docs/connections-benchmark.md); see O(mailfleet.postfix_mysql.mysql_maps#module:proxymap_process_limit)).
+        The P(mailfleet.postfix_mysql.mailfleet_postfix#role) role turns it on by default."
       - Required for TLS to the database (O(tls_ca_certificate), or a TLS file in O(options)) while chrooted
         services read the maps, as in Debian's master.cf.
     type: bool

@@ -532,6 +532,20 @@ class PostconfRunner(object):
         _rc, fields, _stderr = self.run(self.argv('-F', '*/*/chroot', '*/*/command'), 'read master.cf', check=check)
         return chrooted_map_readers(fields)
 
+    def master_field(self, service, field):
+        """``postconf -F SERVICE/FIELD``: one field of a master.cf service (such as
+        ``proxymap/unix`` and ``process_limit``), or None when master.cf has no such service."""
+        _rc, stdout, _stderr = self.run(self.argv('-F', '%s/%s' % (service, field)), 'read master.cf')
+        for line in stdout.splitlines():
+            name, sep, value = line.partition(' = ')
+            if sep and name.strip() == '%s/%s' % (service, field):
+                return value.strip()
+        return None
+
+    def set_master_field(self, service, field, value):
+        """``postconf -F SERVICE/FIELD=VALUE``: master.cf rewritten through a temporary file, as for -e."""
+        self.run(self.argv('-F', '%s/%s=%s' % (service, field, value)), 'set %s/%s in master.cf' % (service, field))
+
     def explicit(self):
         """Every explicit main.cf setting, name -> value (``postconf -n``)."""
         _rc, stdout, _stderr = self.run(self.argv('-n'), 'read %s' % self.main_cf)

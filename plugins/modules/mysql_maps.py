@@ -135,6 +135,15 @@ options:
         between the change and the reload.
     type: bool
     default: true
+  proxymap_process_limit:
+    description:
+      - With O(proxy=true), the most proxymap processes Postfix runs (the C(process_limit) field of the
+        C(proxymap) service in master.cf, set with C(postconf -F)). Each holds one database connection per
+        table, so this bounds a mail host's database connections at this many times the number of maps,
+        whatever the SMTP load. Without a limit master starts another proxymap whenever the running ones
+        are busy, up to C(default_process_limit) (100).
+      - Left out, master.cf is left as it is.
+    type: int
 extends_documentation_fragment:
   - mailfleet.postfix_mysql.config_lock
   - mailfleet.postfix_mysql.maps
@@ -224,6 +233,14 @@ files:
       type: list
       elements: str
       sample: [content]
+master_cf:
+  description: The master.cf fields that changed (or would), as C(SERVICE/TYPE/FIELD), with their values before and after.
+  returned: success
+  type: dict
+  sample:
+    proxymap/unix/process_limit:
+      before: "-"
+      after: "4"
 main_cf:
   description:
     - The main.cf settings that changed (or would), each with its value before and after.
@@ -477,6 +494,7 @@ def run_module(held):
         validate_key=dict(type='str', default='probe@mailfleet.invalid', no_log=False),
         timeout=dict(type='int', default=60),
         reload=dict(type='bool', default=True),
+        proxymap_process_limit=dict(type='int'),
     )
     argument_spec.update(lock_argument_spec())
     module = AnsibleModule(
@@ -505,6 +523,8 @@ def run_module(held):
         module.fail_json(msg='mode %04o gives others access to files that hold the database password' % mode)
     if p['timeout'] <= 0:
         module.fail_json(msg='timeout must be a positive number of seconds')
+    if p['proxymap_process_limit'] is not None and p['proxymap_process_limit'] < 1:
+        module.fail_json(msg='proxymap_process_limit must be a positive number of processes')
     if p['lock_timeout'] < 0:
         module.fail_json(msg='lock_timeout must be zero or a positive number of seconds')
 
@@ -602,6 +622,15 @@ def run_module(held):
         if value:
             approval = plan_present([('proxy_read_maps', value)], postconf.read(['proxy_read_maps']))
             proxy_read_maps = value
+    # proxymap's process limit: what bounds the database connections through it.
+    master_changes = []
+    if p['proxy'] and p['proxymap_process_limit'] and present_settings:
+        have = postconf.master_field('proxymap/unix', 'process_limit')
+        if have is None:
+            module.fail_json(msg='nothing was changed: proxy is on, but the master.cf of %s has no proxymap/unix '
+                                 'service to read the maps through' % config_dir)
+        if have != '%d' % p['proxymap_process_limit']:
+            master_changes = [('proxymap/unix', 'process_limit', have, '%d' % p['proxymap_process_limit'])]
     value = proxy_read_maps_without_retired(maps, config_dir, proxy_read_maps)
     if value is not None:
         changes.append(Change('proxy_read_maps', proxy_read_maps, value))
@@ -625,13 +654,13 @@ def run_module(held):
     # CA files that no live client file names (those of files about to change go after the move).
     stale_now = stale_ca_files(config_dir, ca_file)
     reload_reason = None
-    if p['reload'] and (changed_files or changes or approval):
+    if p['reload'] and (changed_files or changes or approval or master_changes):
         reload_reason = 'this run changed the configuration'
     elif owed:
         reload_reason = ('an earlier run changed the configuration (%s) and did not get to reload Postfix'
                          % owed.get('since', 'unknown'))
     result = dict(
-        changed=bool(changed_files or changes or approval or owed or ca_missing or stale_now),
+        changed=bool(changed_files or changes or approval or master_changes or owed or ca_missing or stale_now),
         tls_ca_file=ca_file,
         ca_files_removed=stale_now,
         user=user,
@@ -639,6 +668,8 @@ def run_module(held):
         reload_reason=reload_reason,
         leftovers_removed=[] if module.check_mode else left_behind,
         main_cf=changes_dict(approval + changes),
+        master_cf=dict(('%s/%s' % (service, field), dict(before=before, after=after))
+                       for service, field, before, after in master_changes),
         postconf_warnings=list(current.other) if current is not None else [],
         mail_version=mail_version,
     )
@@ -646,6 +677,11 @@ def run_module(held):
     if ca_missing:
         main_cf_diff.append(dict(before=read_text(ca_file) or '', after=ca_text, before_header=ca_file,
                                  after_header=ca_file))
+    if master_changes:
+        main_cf_diff.append(dict(
+            before=''.join('%s/%s = %s\n' % (service, field, before) for service, field, before, _a in master_changes),
+            after=''.join('%s/%s = %s\n' % (service, field, after) for service, field, _b, after in master_changes),
+            before_header='master.cf', after_header='master.cf'))
     if approval or changes:
         before, after = diff_text(approval + changes)
         main_cf_diff.append(dict(before=before, after=after, before_header=postconf.main_cf,
@@ -752,6 +788,9 @@ def run_module(held):
             postfix_messages=[shown(m) for m in (error.postfix_messages or [])],
             **failure_result)
     postfix = PostfixRunner(module, config_dir)
+    for service, field, _before, after in master_changes:
+        owe_reload()
+        postconf.set_master_field(service, field, after)
     if approval:
         owe_reload()
         postconf.write(approval, failure_result=dict(

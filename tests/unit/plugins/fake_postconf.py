@@ -35,6 +35,7 @@ class FakePostconf(object):
         self.fields = fields
         self.postconf = postconf
         self.calls = []
+        self.master_fields = {'proxymap/unix/process_limit': '-'}
 
     def __call__(self, argv):
         self.calls.append(list(argv))
@@ -52,6 +53,13 @@ class FakePostconf(object):
                 # $name expanded, as postconf -x does (one level is enough for these tests).
                 value = re.sub(r'\$(\w+)', lambda match: self.main_cf.get(match.group(1), ''), value)
             return (0, '%s\n' % ' '.join(value.split()), '')
+        if args[:1] == ['-F'] and len(args) == 2 and '/' in args[1] and '*' not in args[1]:
+            # One master.cf field: postconf -F service/type/field[=value].
+            name, sep, value = args[1].partition('=')
+            if sep:
+                self.master_fields[name] = value
+                return (0, '', '')
+            return (0, '%s = %s\n' % (name, self.master_fields[name]) if name in self.master_fields else '', '')
         if args[:1] == ['-F']:
             return (0, self.fields, '')
         if args == ['-M']:
@@ -74,4 +82,5 @@ class FakePostconf(object):
 
     def writes(self):
         """The calls that changed main.cf."""
-        return [call for call in self.calls if '-e' in call or '-X' in call]
+        return [call for call in self.calls if '-e' in call or '-X' in call or any('=' in a for a in call[1:])
+                and '-F' in call]

@@ -568,3 +568,22 @@ def test_tls_files_with_chrooted_readers_need_proxymap(run_module, tmp_path):
 def test_bad_tls_input_is_refused_before_anything_is_written(run_module, tmp_path, args, message):
     kind, result, _module, _fake = run_module(dict(args, proxy=True))
     assert kind == 'fail' and message in result['msg'] and os.listdir(str(tmp_path)) == []
+
+
+def test_the_proxymap_process_limit_bounds_the_connections_and_is_set_once(run_module, tmp_path):
+    kind, result, _module, _fake = run_module({'proxy': True, 'proxymap_process_limit': 4, '_ansible_diff': True})
+    assert kind == 'exit' and result['master_cf'] == {'proxymap/unix/process_limit': {'before': '-', 'after': '4'}}
+    assert run_module.postconf.master_fields['proxymap/unix/process_limit'] == '4'
+    assert any(d.get('before_header') == 'master.cf' and d['after'] == 'proxymap/unix/process_limit = 4\n'
+               for d in result['diff'])
+    kind, result, _module, _fake = run_module({'proxy': True, 'proxymap_process_limit': 4})
+    assert (kind, result['changed'], result['master_cf']) == ('exit', False, {})
+    # Without proxymap, or without a limit, master.cf is not touched.
+    run_module.postconf.master_fields['proxymap/unix/process_limit'] = '-'
+    kind, result, _module, _fake = run_module({'proxy': False, 'proxymap_process_limit': 4})
+    assert result['master_cf'] == {} and run_module.postconf.master_fields['proxymap/unix/process_limit'] == '-'
+
+
+def test_a_proxymap_process_limit_below_one_is_refused(run_module, tmp_path):
+    kind, result, _module, _fake = run_module({'proxy': True, 'proxymap_process_limit': 0})
+    assert kind == 'fail' and 'proxymap_process_limit' in result['msg'] and os.listdir(str(tmp_path)) == []
