@@ -37,7 +37,14 @@ IMAGE = os.environ.get('FLEET_BENCH_IMAGE', 'localhost/mailfleet-debian:bookworm
 LOGS = os.environ.get('FLEET_BENCH_LOGS', os.path.join(ROOT, '.cache', 'fleet-bench'))
 NET, PREFIX = 'mf-fbench', '10.213.48'
 DB = ('mf-fbench-db', PREFIX + '.10')
-MAIL = [('mf-fbench-mail%d' % i, '%s.%d' % (PREFIX, 20 + i)) for i in range(1, 17)]
+
+
+def mail_hosts(count):
+    """The COUNT mail hosts of one size: names and addresses of their own (a new container on an
+    address of a removed one is unreachable until the host's neighbour entry for it expires)."""
+    base = 20 + 20 * SIZES.index(count)
+    return [('mf-fbench-s%d-mail%d' % (count, i), '%s.%d' % (PREFIX, base + i)) for i in range(1, count + 1)]
+
 SITE = os.path.join(ROOT, 'playbooks', 'site.yml')
 PING = """---
 - name: Floor
@@ -61,8 +68,13 @@ def start(name, address, key):
     run(os.path.join(ROOT, 'tools', 'enable-ssh.sh'), name, key + '.pub')
 
 
-def write_config(work, forks, strategy=None, mitogen=None):
-    """The run's ansible.cfg: SSH with pipelining and ControlPersist, as a fleet would use."""
+def write_config(work, forks, strategy=None, mitogen=None, ssh_dir=None):
+    """The run's ansible.cfg: SSH with pipelining and ControlPersist, as a fleet would use. SSH_DIR
+    holds the master connections and the known host keys: new containers of the same addresses
+    get a directory of their own (their host keys are new, and a master of a removed one hangs)."""
+    ssh_dir = ssh_dir or os.path.join(work, 'ssh')
+    if not os.path.isdir(os.path.join(ssh_dir, 'cp')):
+        os.makedirs(os.path.join(ssh_dir, 'cp'))
     lines = ['[defaults]', 'forks = %d' % forks, 'callbacks_enabled = ansible.builtin.profile_tasks',
              'interpreter_python = /usr/bin/python3']
     if strategy:
@@ -71,8 +83,8 @@ def write_config(work, forks, strategy=None, mitogen=None):
         lines += ['strategy_plugins = %s' % mitogen, 'strategy = mitogen_%s' % (strategy or 'linear')]
     lines += ['[ssh_connection]', 'pipelining = True',
               'ssh_args = -o ControlMaster=auto -o ControlPersist=120s -o StrictHostKeyChecking=accept-new '
-              '-o UserKnownHostsFile=%s/known_hosts' % work,
-              'control_path_dir = %s/cp' % work]
+              '-o UserKnownHostsFile=%s/known_hosts' % ssh_dir,
+              'control_path_dir = %s/cp' % ssh_dir]
     path = os.path.join(work, 'ansible.cfg')
     with open(path, 'w') as handle:
         handle.write('\n'.join(lines) + '\n')
@@ -86,7 +98,7 @@ def inventory(work, count, key):
             'mailfleet_database_reader_password': 'bench-pass', 'mailfleet_postfix_db_password': 'bench-pass',
             'mailfleet_postfix_db_hosts': [DB[1]],
             # Every address up front: a size's first run does not change the database host.
-            'mailfleet_database_reader_hosts': [address for _name, address in MAIL],
+            'mailfleet_database_reader_hosts': [address for size in SIZES for _name, address in mail_hosts(size)],
             'mailfleet_database_domains': [{'name': 'example.org'}],
             'mailfleet_database_aliases': [{'source': 'jack@example.org', 'destination': 'john@example.org'}],
             'mailfleet_postfix_checks': [{'map': 'virtual-mailbox-domains', 'expect': {'example.org': '1'}}],
@@ -95,7 +107,7 @@ def inventory(work, count, key):
             'mail_databases': {'hosts': {DB[0]: {'ansible_host': DB[1], 'mailfleet_address': DB[1],
                                                  'mailfleet_database_bind_address': DB[1]}}},
             'mail_servers': {'hosts': dict((name, {'ansible_host': address, 'mailfleet_address': address})
-                                           for name, address in MAIL[:count])},
+                                           for name, address in (mail_hosts(count) if count else []))},
         }}}
     path = os.path.join(work, 'inventory-%d.json' % count)
     with open(path, 'w') as handle:
@@ -147,7 +159,6 @@ def main():
     rows, variants = [], []
     try:
         run('ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', key)
-        os.makedirs(os.path.join(work, 'cp'))
         with open(os.path.join(work, 'ping.yml'), 'w') as handle:
             handle.write(PING)
         run('podman', 'network', 'create', '--subnet', PREFIX + '.0/24', NET)
@@ -156,12 +167,11 @@ def main():
         config = write_config(work, forks=max(largest, 5))
         print('==> database host (not timed)', flush=True)
         timed('db', config, '-i', inventory(work, 0, key), SITE)
-        started = 0
         for count in SIZES:
-            for name, address in MAIL[started:count]:
+            for name, address in mail_hosts(count):
                 start(name, address, key)
-            started = max(started, count)
             path = inventory(work, count, key)
+            config = write_config(work, forks=max(largest, 5), ssh_dir=os.path.join(work, 'ssh-%d' % count))
             print('==> %d mail host(s)' % count, flush=True)
             # The first run of the hosts that are new at this size only: the others are done.
             first, _changed = timed('first-%d' % count, config, '-i', path, SITE)
@@ -174,9 +184,8 @@ def main():
             if count == largest:
                 break
             # Fresh mail hosts for the next size's first run.
-            for name, _address in MAIL[:count]:
+            for name, _address in mail_hosts(count):
                 run('podman', 'rm', '-f', '-t', '0', name)
-            started = 0
         path = inventory(work, largest, key)
         plugins, why_not = mitogen_plugins()
         tries = [('5 forks (Ansible\'s default)', dict(forks=5)),
@@ -185,7 +194,7 @@ def main():
         if plugins:
             tries.append(('%d forks, mitogen' % max(largest, 5), dict(forks=max(largest, 5), mitogen=plugins)))
         for label, settings in tries:
-            config = write_config(work, **settings)
+            config = write_config(work, ssh_dir=os.path.join(work, 'ssh-%d' % largest), **settings)
             tag = re.sub(r'[^a-z0-9]+', '-', label.lower()).strip('-')
             try:
                 noop, changed = timed('variant-noop-%s' % tag, config, '-i', path, SITE)
@@ -282,7 +291,28 @@ def write(rows, variants, load):
             lines.append('| %s | - | - | - | %s |' % (label, note))
         else:
             lines.append('| %s | %.1f | %.1f | %.1f | %s |' % (label, noop, floor, noop / floor, note or ''))
+    measured = [(noop, label) for label, noop, _floor, _note in variants if noop is not None]
+    fastest = min(measured)[1] if measured else None
     lines += [
+        '',
+        '## Reading the numbers',
+        '',
+        '- A no-op run of a mail host is four module runs (`postfix_info`, `mysql_maps`, `db_recovery_watch`, one',
+        '  check), and of the database host three, against the floor\'s one `ping`: over SSH with pipelining each',
+        '  module run costs about what the whole floor costs, so the no-op stays 4 to 6 times the floor. The',
+        '  role\'s input checks run on the controller and cost no round trip.',
+        '- Every container shares the controller\'s %d CPU(s): past a few hosts the module runs queue for the CPU,'
+        % os.cpu_count(),
+        '  which is the per-host slope above; on real hosts, each with its own CPU, only the controller\'s share',
+        '  remains. The first run is dominated by installing Postfix (apt, CPU-bound here).',
+        '- Recommended, from the table above: SSH with `pipelining = True` and `ControlPersist` (as measured),',
+        '  and forks at least the number of hosts a run should change at once (`mailfleet_serial` batches',
+        '  still apply). Fastest no-op here: %s. `strategy: free` gains nothing, since every host runs the same'
+        % (fastest or 'none measured'),
+        '  few tasks; mitogen %s.' % ('was slower than plain SSH with pipelining here'
+                                    if measured and fastest and 'mitogen' not in fastest else
+                                    'ran (see the table)' if any('mitogen' in l for _n, l in measured) else
+                                    'did not run (see the table)'),
         '',
         'Logs of every run (profile_tasks): `%s/`.' % os.path.relpath(LOGS, ROOT),
         '',

@@ -673,18 +673,18 @@ def run_module(held):
         postconf_warnings=list(current.other) if current is not None else [],
         mail_version=mail_version,
     )
-    main_cf_diff = []
+    config_diffs = []
     if ca_missing:
-        main_cf_diff.append(dict(before=read_text(ca_file) or '', after=ca_text, before_header=ca_file,
+        config_diffs.append(dict(before=read_text(ca_file) or '', after=ca_text, before_header=ca_file,
                                  after_header=ca_file))
     if master_changes:
-        main_cf_diff.append(dict(
+        config_diffs.append(dict(
             before=''.join('%s/%s = %s\n' % (service, field, before) for service, field, before, _a in master_changes),
             after=''.join('%s/%s = %s\n' % (service, field, after) for service, field, _b, after in master_changes),
             before_header='master.cf', after_header='master.cf'))
     if approval or changes:
         before, after = diff_text(approval + changes)
-        main_cf_diff.append(dict(before=before, after=after, before_header=postconf.main_cf,
+        config_diffs.append(dict(before=before, after=after, before_header=postconf.main_cf,
                                  after_header=postconf.main_cf))
 
     def report_files(planned):
@@ -693,7 +693,7 @@ def run_module(held):
         result['files'] = [dict(name=w.name, path=w.path, state=('absent' if w.text is None else 'present'),
                                 changed=w.changed, reasons=list(w.reasons)) for w in planned]
         if module._diff:
-            result['diff'] = [diff_of(w, secrets, uid, gid, mode) for w in planned if w.changed] + main_cf_diff
+            result['diff'] = [diff_of(w, secrets, uid, gid, mode) for w in planned if w.changed] + config_diffs
     report_files(wanted_files)
     if module.check_mode:
         module.exit_json(**result)
