@@ -238,8 +238,9 @@ def write(rows, max_connections):
         '  concurrency, and every recipient got the expected answer. This is why the postfix role reads the maps',
         '  through proxymap with that limit by default; proxymap is also what makes TLS to the database work',
         '  where Debian\'s master.cf chroots smtpd, cleanup and trivial-rewrite.',
-        '- Sizing: give MariaDB `max_connections` of at least (mail hosts x 4 x maps) + replicas + admins:',
-        '  Debian\'s default of 151 serves 8 mail hosts with the tutorial\'s maps (128 connections).',
+        '- Sizing: MariaDB needs `max_connections` of at least (mail hosts x 4 x maps) + replicas + admins.',
+        '  The database role sets 16 per mail host + 25 (`mailfleet_database_max_connections`), never below',
+        '  Debian\'s 151, which serves 7 mail hosts with the tutorial\'s maps.',
         '',
     ]
     with open(OUT, 'w') as handle:
