@@ -45,6 +45,7 @@ def mail_hosts(count):
     base = 20 + 20 * SIZES.index(count)
     return [('mf-fbench-s%d-mail%d' % (count, i), '%s.%d' % (PREFIX, base + i)) for i in range(1, count + 1)]
 
+
 SITE = os.path.join(ROOT, 'playbooks', 'site.yml')
 PING = """---
 - name: Floor
@@ -293,6 +294,12 @@ def write(rows, variants, load):
             lines.append('| %s | %.1f | %.1f | %.1f | %s |' % (label, noop, floor, noop / floor, note or ''))
     measured = [(noop, label) for label, noop, _floor, _note in variants if noop is not None]
     fastest = min(measured)[1] if measured else None
+    if not any('mitogen' in label for _noop, label in measured):
+        mitogen_verdict = 'did not run (see the table)'
+    elif 'mitogen' in fastest:
+        mitogen_verdict = 'was the fastest here'
+    else:
+        mitogen_verdict = 'was slower than plain SSH with pipelining here'
     lines += [
         '',
         '## Reading the numbers',
@@ -309,10 +316,7 @@ def write(rows, variants, load):
         '  and forks at least the number of hosts a run should change at once (`mailfleet_serial` batches',
         '  still apply). Fastest no-op here: %s. `strategy: free` gains nothing, since every host runs the same'
         % (fastest or 'none measured'),
-        '  few tasks; mitogen %s.' % ('was slower than plain SSH with pipelining here'
-                                    if measured and fastest and 'mitogen' not in fastest else
-                                    'ran (see the table)' if any('mitogen' in l for _n, l in measured) else
-                                    'did not run (see the table)'),
+        '  few tasks; mitogen %s.' % mitogen_verdict,
         '',
         'Logs of every run (profile_tasks): `%s/`.' % os.path.relpath(LOGS, ROOT),
         '',

@@ -198,3 +198,14 @@ def test_extra_privileges_and_a_changed_password_are_put_right():
         assert insert.rc != 0 and 'denied' in insert.stderr
     rc, output, recap = run_playbook('converge.yml')
     assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()), output
+
+
+def test_max_connections_grows_with_the_mail_hosts_served():
+    """Debian's 151 stays (nothing written) for a few mail hosts; 12 get 12 x 16 + 25."""
+    many = json.dumps({'mailfleet_database_reader_hosts': ['10.0.7.%d' % i for i in range(1, 13)],
+                       'mailfleet_database_reader_revoke_other_hosts': False})
+    rc, output, recap = run_playbook('converge.yml', '--check', '--diff', '-e', many)
+    assert rc == 0, output
+    assert '+max_connections = 217' in output, output[-3000:]
+    rc, output, recap = run_playbook('converge.yml', '--check', '--diff')
+    assert rc == 0 and 'max_connections' not in output, output[-3000:]
