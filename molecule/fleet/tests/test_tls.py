@@ -151,3 +151,15 @@ def test_a_renewed_server_certificate_is_loaded_without_a_restart_or_a_4xx():
     for db in (DB1, DB2):
         assert served_certificate(ADDRESS[db]) == file_fingerprint(os.path.join(PKI, db + '.crt')), db
         assert mariadb_pid(db) == pids[db], db
+
+
+def test_tls_can_be_required_after_the_mail_hosts_moved_to_it():
+    """The way a running fleet turns TLS on: a run that does not require it yet lets a plaintext
+    login in, and the next ordinary run requires it again."""
+    rc, output, recap = run_playbook(SITE, '--limit', 'mail_databases', '-e', 'mailfleet_database_reader_require_tls=false')
+    assert rc == 0 and recap[DB1]['changed'] >= 1, output[-3000:]
+    assert ask_with(MAIL[0], '/^tls_/d').stdout.strip() == '1'
+    rc, output, recap = run_playbook(SITE, '--limit', 'mail_databases')
+    assert rc == 0, output[-3000:]
+    test_the_reader_and_replication_accounts_require_tls()
+    assert 'Access denied' in ask_with(MAIL[0], '/^tls_/d').stderr
