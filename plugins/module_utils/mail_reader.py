@@ -100,7 +100,10 @@ class ReaderPlan(object):
             if host in accounts and host in locked_hosts:
                 self.statements.append(('ALTER USER %s@%s ACCOUNT UNLOCK', (self.user, host)))
                 self.changes.append('unlock reader %s@%s' % (self.user, host))
-            self.after.append('reader %s@%s: SELECT ON %s.*' % (self.user, host, self.database))
+            ssl_type = (accounts.get(host, ())[2:] or ('',))[0]
+            tls_after = bool(require_tls or (require_tls is None and ssl_type))
+            self.after.append('reader %s@%s: SELECT ON %s.*%s' % (self.user, host, self.database,
+                                                                  ', TLS required' if tls_after else ''))
             if host not in accounts:
                 self.statements.append(('CREATE USER %%s@%%s IDENTIFIED BY %%s%s' % (' REQUIRE SSL' if require_tls else ''),
                                         (self.user, host, password)))
@@ -109,7 +112,6 @@ class ReaderPlan(object):
                     self.user, host, self.database, ', TLS required' if require_tls else ''))
                 continue
             plugin, stored = accounts[host][:2]
-            ssl_type = (accounts[host][2:] or ('',))[0]
             if require_tls and not ssl_type:
                 self.statements.append(('ALTER USER %s@%s REQUIRE SSL', (self.user, host)))
                 self.changes.append('require TLS for reader %s@%s' % (self.user, host))
@@ -117,8 +119,8 @@ class ReaderPlan(object):
                 self.statements.append(('ALTER USER %s@%s REQUIRE NONE', (self.user, host)))
                 self.changes.append('stop requiring TLS for reader %s@%s' % (self.user, host))
             have = parse_grants(grants_of(host))
-            self.before.append('reader %s@%s: %s' % (self.user, host, describe_grants(have - set([('*.*', ('USAGE',), False)]))
-                                                     or 'no privileges'))
+            self.before.append('reader %s@%s: %s%s' % (self.user, host, describe_grants(have - set([('*.*', ('USAGE',), False)]))
+                                                       or 'no privileges', ', TLS required' if ssl_type else ''))
             if (plugin or '') in NATIVE_PLUGINS:
                 if (stored or '').upper() != native_password_hash(password):
                     self.statements.append(('ALTER USER %s@%s IDENTIFIED BY %s', (self.user, host, password)))

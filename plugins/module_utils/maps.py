@@ -607,17 +607,18 @@ def main_cf_settings(maps, config_dir='/etc/postfix', proxy=False, union_paramet
     return [(parameter, tables[parameter]) for parameter in order], absent
 
 
-def proxy_read_maps_value(maps, config_dir, approved, current):
+def proxy_read_maps_value(maps, config_dir, current):
     """The proxy_read_maps value that lets proxymap serve every present map's table, or None
     when it does already.
 
-    proxymap serves only the tables listed in proxy_read_maps as it read it when it started
-    (by default through $virtual_alias_maps and the like), and a daemon that asks it for
-    another table dies (dict_proxy: "proxymap service is not configured for table"), which has
-    master throttle the service: SMTP stops answering. So a new table is listed here, and
-    proxymap reloaded, before any other parameter names it. APPROVED: the value with $name
-    expanded (what a proxymap started now would approve); CURRENT: the value as written."""
-    approved = set(re.split(r'[\s,{}]+', approved or ''))
+    proxymap serves only the tables listed in proxy_read_maps as it read it when it started,
+    and a daemon that asks it for another table dies (dict_proxy: "proxymap service is not
+    configured for table"), which has master throttle the service: SMTP stops answering. So
+    every present map's table is listed here by itself, and proxymap reloaded, before any other
+    parameter names it. Reached through $virtual_alias_maps (the default) does not count: this
+    run may rewrite that parameter, and proxymap does not look inside unionmap:{...}. CURRENT:
+    the value as written (postconf -h)."""
+    approved = set(re.split(r'[\s,]+', current or ''))
     missing = [map_table(entry['name'], config_dir, proxy=True) for entry in present_maps(maps)]
     missing = [table for table in missing if table not in approved]
     if not missing:

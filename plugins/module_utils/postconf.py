@@ -514,12 +514,6 @@ class PostconfRunner(object):
         rc, stdout, _stderr = self.run(self.argv('-h', name), 'read %s' % name, check=False)
         return stdout.strip() if rc == 0 else None
 
-    def expanded(self, name):
-        """``postconf -x -h NAME``: the value with $name references expanded, or None."""
-        rc, stdout, _stderr = self.run(expanded_value_argv(self.binary, name, self.config_dir), 'read %s' % name,
-                                       check=False)
-        return stdout.strip() if rc == 0 else None
-
     def read(self, names):
         """CurrentState of the explicit settings of NAMES (see parse_current)."""
         argv = read_argv(self.binary, names, self.config_dir)

@@ -278,9 +278,12 @@ def main():
                                                           before_header=file_path, after_header=file_path))
             if not module.check_mode:
                 directory = os.path.dirname(file_path)
-                if not os.path.isdir(directory):
-                    os.makedirs(directory, 0o755)
-                replace_file(module, file_path, file_text, uid, gid, mode)
+                try:
+                    if not os.path.isdir(directory):
+                        os.makedirs(directory, 0o755)
+                    replace_file(module, file_path, file_text, uid, gid, mode)
+                except (IOError, OSError) as exc:
+                    module.fail_json(msg='cannot write %s: %s' % (file_path, exc), **result)
     if result['tls_files_changed']:
         result['reasons'].append('tls')
 

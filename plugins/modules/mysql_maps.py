@@ -618,10 +618,13 @@ def run_module(held):
     approval = []
     proxy_read_maps = postconf.value('proxy_read_maps')
     if p['proxy'] and present_settings:
-        value = proxy_read_maps_value(maps, config_dir, postconf.expanded('proxy_read_maps'), proxy_read_maps)
+        value = proxy_read_maps_value(maps, config_dir, proxy_read_maps)
         if value:
             approval = plan_present([('proxy_read_maps', value)], postconf.read(['proxy_read_maps']))
             proxy_read_maps = value
+        if approval and not p['reload']:
+            module.fail_json(msg='nothing was changed: proxymap must serve the new tables (proxy_read_maps) and be '
+                                 'reloaded before main.cf names them, and reload is false; run with reload=true')
     # proxymap's process limit: what bounds the database connections through it.
     master_changes = []
     if p['proxy'] and p['proxymap_process_limit'] and present_settings:
@@ -791,12 +794,16 @@ def run_module(held):
     for service, field, _before, after in master_changes:
         owe_reload()
         postconf.set_master_field(service, field, after)
-    if approval:
+    # A reload an earlier run owes comes first too when main.cf is about to name proxied tables:
+    # that run may have listed them in proxy_read_maps without getting to reload proxymap.
+    if approval or (owed and p['proxy'] and changes):
         owe_reload()
-        postconf.write(approval, failure_result=dict(
-            result, changed=bool(changed_files), msg_prefix='the client files were updated, main.cf was not'))
+        if approval:
+            postconf.write(approval, failure_result=dict(
+                result, changed=bool(changed_files or master_changes),
+                msg_prefix='the client files were updated, main.cf was not'))
         try:
-            if p['reload'] and postfix.running():
+            if postfix.running():
                 postfix.check()
                 postfix.reload()
         except PostfixError as exc:

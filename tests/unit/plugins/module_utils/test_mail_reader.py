@@ -104,6 +104,9 @@ def test_require_tls_creates_and_alters_accounts_and_keeps_stricter_requirements
     altered = ReaderPlan('mailuser', 'mailserver').plan(PASSWORD, ['10.0.0.21'], plain, grants.get, require_tls=True)
     assert altered.statements == [('ALTER USER %s@%s REQUIRE SSL', ('mailuser', '10.0.0.21'))]
     assert altered.changes == ['require TLS for reader mailuser@10.0.0.21']
+    # The diff shows what changed: the TLS requirement, beside the unchanged privileges.
+    assert altered.before == ['reader mailuser@10.0.0.21: SELECT ON mailserver.*']
+    assert altered.after == ['reader mailuser@10.0.0.21: SELECT ON mailserver.*, TLS required']
     for ssl_type in ('ANY', 'X509', 'SPECIFIED'):
         kept = ReaderPlan('mailuser', 'mailserver').plan(PASSWORD, ['10.0.0.21'], {'10.0.0.21': NATIVE + (ssl_type,)},
                                                          grants.get, require_tls=True)

@@ -587,3 +587,22 @@ def test_the_proxymap_process_limit_bounds_the_connections_and_is_set_once(run_m
 def test_a_proxymap_process_limit_below_one_is_refused(run_module, tmp_path):
     kind, result, _module, _fake = run_module({'proxy': True, 'proxymap_process_limit': 0})
     assert kind == 'fail' and 'proxymap_process_limit' in result['msg'] and os.listdir(str(tmp_path)) == []
+
+
+def test_tables_reached_only_through_a_parameter_are_listed_before_a_unionmap_hides_them(run_module, tmp_path):
+    """proxymap does not look inside unionmap:{...}: a table served so far through
+    $virtual_alias_maps must be listed by itself before the parameter becomes a unionmap."""
+    table = 'proxy:mysql:%s/mysql-%s.cf'
+    run_module.postconf.main_cf.update(
+        virtual_mailbox_domains=table % (tmp_path, 'virtual-mailbox-domains'),
+        virtual_alias_maps=table % (tmp_path, 'email2email'))
+    kind, result, _module, _fake = run_module({'proxy': True, 'union_parameters': []})
+    assert kind == 'exit' and 'proxy_read_maps' in result['main_cf']
+    listed = run_module.postconf.main_cf['proxy_read_maps'].split()
+    assert table % (tmp_path, 'email2email') in listed and table % (tmp_path, 'virtual-mailbox-domains') in listed
+    assert run_module.postconf.writes()[0][-1].startswith('proxy_read_maps=')
+
+
+def test_new_proxied_tables_with_reload_false_change_nothing(run_module, tmp_path):
+    kind, result, _module, _fake = run_module({'proxy': True, 'reload': False})
+    assert kind == 'fail' and 'run with reload=true' in result['msg'] and run_module.postconf.writes() == []
