@@ -30,9 +30,11 @@ description:
     host(s) and Postfix's message."
   - "With O(proxy=true), proxymap serves only the tables that C(proxy_read_maps) listed when it started,
     and a Postfix daemon that asks it for another one dies, so that master stops that service for a
-    while (SMTP stops answering). A table that main.cf does not approve yet is therefore added to
-    C(proxy_read_maps), and Postfix reloaded, before any other parameter names it (two reloads in that
-    run). A retired map's table leaves C(proxy_read_maps) with the parameters that named it."
+    while (SMTP stops answering). Every present map's table is therefore listed in C(proxy_read_maps) by
+    itself (a table reached only through C($virtual_alias_maps) does not count: this run may rewrite that
+    parameter, and proxymap does not look inside C(unionmap:{...})), and Postfix reloaded, before any other
+    parameter names it (two reloads in that run; with O(reload=false) such a run is refused). A retired
+    map's table leaves C(proxy_read_maps) with the parameters that named it."
   - "The order keeps main.cf from ever pointing at a missing file: client files first, then
     main.cf, then the removal of retired files. A retired map's file is not removed while a main.cf
     setting or a master.cf service that this module does not manage still names it; the module
