@@ -1,9 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailfleet.postfix_mysql contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the benchmarks that start their own containers share: the tools of .venv, and
-removing their containers and network (stale ones of an earlier run first, then their own)."""
+"""What the benchmarks that start their own containers share: the tools of .venv, an inventory
+of one database host and mail hosts reached through podman, and removing their containers and
+network (stale ones of an earlier run first, then their own)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -30,3 +32,26 @@ def cleanup(prefix, network):
         run('podman', 'rm', '-f', '-t', '0', *names)
     if subprocess.run(['podman', 'network', 'exists', network], check=False).returncode == 0:
         run('podman', 'network', 'rm', '-f', network)
+
+
+def write_inventory(path, database, mail, reader_hosts, **extra_vars):
+    """An inventory (JSON) of DATABASE (name, address) and the MAIL hosts [(name, address, ...)],
+    reached through podman, with the domain example.org and its user john@example.org. READER_HOSTS:
+    the addresses the reader account gets. EXTRA_VARS go to all hosts."""
+    data = {'all': {
+        'vars': dict({
+            'ansible_connection': 'containers.podman.podman', 'ansible_python_interpreter': '/usr/bin/python3',
+            'ansible_become': False,
+            'mailfleet_database_reader_password': 'bench-pass', 'mailfleet_postfix_db_password': 'bench-pass',
+            'mailfleet_postfix_db_hosts': [database[1]],
+            'mailfleet_database_reader_hosts': list(reader_hosts),
+            'mailfleet_database_domains': [{'name': 'example.org'}],
+            'mailfleet_database_users': [{'email': 'john@example.org', 'password_hash':
+                                          '{BLF-CRYPT}$2y$05$.WedBCNZiwxY1CG3aleIleu6lYjup2CIg0BP4M4YCZsO204Czz07W'}],
+        }, **extra_vars),
+        'children': {
+            'mail_databases': {'hosts': {database[0]: {'mailfleet_database_bind_address': database[1]}}},
+            'mail_servers': {'hosts': dict((host[0], {'mailfleet_address': host[1]}) for host in mail)},
+        }}}
+    with open(path, 'w') as handle:
+        json.dump(data, handle)

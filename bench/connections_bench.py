@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 
-from benchlib import ROOT, cleanup, run
+from benchlib import ROOT, cleanup, run, write_inventory
 
 OUT = os.environ.get('CONNECTIONS_BENCH_OUT', os.path.join(ROOT, 'docs', 'connections-benchmark.md'))
 SESSIONS = int(os.environ.get('CONNECTIONS_BENCH_SESSIONS', '50'))
@@ -86,30 +86,6 @@ print(json.dumps(results))
 
 PEAK_SQL = ("SELECT SUBSTRING_INDEX(HOST, ':', 1), COUNT(*) FROM information_schema.PROCESSLIST "
             "WHERE USER IN ('mailuser', 'mailuser_b') GROUP BY 1")
-
-
-def inventory(path, mail):
-    data = {'all': {
-        'vars': {
-            'ansible_connection': 'containers.podman.podman', 'ansible_python_interpreter': '/usr/bin/python3',
-            'ansible_become': False,
-            'mailfleet_database_reader_password': 'bench-pass', 'mailfleet_postfix_db_password': 'bench-pass',
-            'mailfleet_postfix_db_hosts': [DB[1]],
-            'mailfleet_database_reader_hosts': [address for _n, address, _i in MAIL],
-            'mailfleet_database_domains': [{'name': 'example.org'}],
-            'mailfleet_database_users': [{'email': 'john@example.org', 'password_hash':
-                                          '{BLF-CRYPT}$2y$05$.WedBCNZiwxY1CG3aleIleu6lYjup2CIg0BP4M4YCZsO204Czz07W'}],
-            'mailfleet_database_aliases': [{'source': 'jack@example.org', 'destination': 'john@example.org'}],
-            # One client address sends all the load: Postfix's per-client limits would refuse it.
-            'mailfleet_postfix_extra_settings': {'smtpd_client_connection_count_limit': 0,
-                                                 'smtpd_client_connection_rate_limit': 0},
-        },
-        'children': {
-            'mail_databases': {'hosts': {DB[0]: {'mailfleet_database_bind_address': DB[1]}}},
-            'mail_servers': {'hosts': dict((name, {'mailfleet_address': address}) for name, address, _i in mail)},
-        }}}
-    with open(path, 'w') as handle:
-        json.dump(data, handle)
 
 
 def sql(query):
@@ -179,7 +155,12 @@ def main():
         path = os.path.join(work, 'inventory.json')
         max_connections = None
         for count in (1, 4):
-            inventory(path, MAIL[:count])
+            write_inventory(path, DB, MAIL[:count], [address for _n, address, _i in MAIL],
+                            mailfleet_database_aliases=[{'source': 'jack@example.org',
+                                                         'destination': 'john@example.org'}],
+                            # One client address sends all the load: Postfix's per-client limits would refuse it.
+                            mailfleet_postfix_extra_settings={'smtpd_client_connection_count_limit': 0,
+                                                              'smtpd_client_connection_rate_limit': 0})
             for label, settings in MODES:
                 print('==> %d mail host(s), %s' % (count, label), flush=True)
                 run('ansible-playbook', '-i', path, os.path.join(ROOT, 'playbooks', 'site.yml'), '-e',

@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 
-from benchlib import ROOT, cleanup, run
+from benchlib import ROOT, cleanup, run, write_inventory
 
 PROBE = os.path.join(ROOT, 'molecule', 'shared', 'smtp_probe.py')
 OUT = os.environ.get('RECOVERY_BENCH_OUT', os.path.join(ROOT, 'docs', 'recovery-benchmark.md'))
@@ -37,27 +37,6 @@ MAIL = [('mf-rbench-mail12', PREFIX + '.21', 'bookworm'), ('mf-rbench-mail13', P
 RELEASE = {'mf-rbench-mail12': 'Debian 12', 'mf-rbench-mail13': 'Debian 13'}
 SETTINGS = [('role defaults', {}),
             ('without the recovery watcher', {'mailfleet_postfix_db_recovery_watch': False})]
-
-
-def inventory(path):
-    mail = dict((name, {'mailfleet_address': address}) for name, address, _image in MAIL)
-    data = {'all': {
-        'vars': {
-            'ansible_connection': 'containers.podman.podman', 'ansible_python_interpreter': '/usr/bin/python3',
-            'ansible_become': False,
-            'mailfleet_database_reader_password': 'bench-pass', 'mailfleet_postfix_db_password': 'bench-pass',
-            'mailfleet_postfix_db_hosts': [DB[1]],
-            'mailfleet_database_reader_hosts': [address for _n, address, _i in MAIL],
-            'mailfleet_database_domains': [{'name': 'example.org'}],
-            'mailfleet_database_users': [{'email': 'john@example.org', 'password_hash':
-                                          '{BLF-CRYPT}$2y$05$.WedBCNZiwxY1CG3aleIleu6lYjup2CIg0BP4M4YCZsO204Czz07W'}],
-        },
-        'children': {
-            'mail_databases': {'hosts': {DB[0]: {'mailfleet_database_bind_address': DB[1]}}},
-            'mail_servers': {'hosts': mail},
-        }}}
-    with open(path, 'w') as handle:
-        json.dump(data, handle)
 
 
 def probe(job):
@@ -119,7 +98,7 @@ def main():
             run('podman', 'run', '-d', '--name', name, '--hostname', name, '--network', NET, '--ip', address,
                 '--systemd=always', 'localhost/mailfleet-debian:' + image, '/lib/systemd/systemd')
         path = os.path.join(work, 'inventory.json')
-        inventory(path)
+        write_inventory(path, DB, MAIL, [address for _n, address, _i in MAIL])
         rows = []
         for label, extra in SETTINGS:
             run('ansible-playbook', '-i', path, os.path.join(ROOT, 'playbooks', 'site.yml'), '-e', json.dumps(extra))
