@@ -27,6 +27,7 @@ import re
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
     PostconfError,
     normalize_request,
+    split_list,
     validate_name,
 )
 
@@ -617,8 +618,8 @@ def proxy_read_maps_value(maps, config_dir, current):
     every present map's table is listed here by itself, and proxymap reloaded, before any other
     parameter names it. Reached through $virtual_alias_maps (the default) does not count: this
     run may rewrite that parameter, and proxymap does not look inside unionmap:{...}. CURRENT:
-    the value as written (postconf -h)."""
-    approved = set(re.split(r'[\s,]+', current or ''))
+    the value as written (postconf -h), split as proxymap splits it (split_list)."""
+    approved = set(split_list(current or ''))
     missing = [map_table(entry['name'], config_dir, proxy=True) for entry in present_maps(maps)]
     missing = [table for table in missing if table not in approved]
     if not missing:
@@ -632,8 +633,8 @@ def proxy_read_maps_without_retired(maps, config_dir, current):
     would have ``postfix check`` warn that its file is missing. It goes with the parameters that
     named it, in the same write and reload: earlier, proxymap would refuse a table still named."""
     retired = set(map_table(entry['name'], config_dir, proxy=True) for entry in absent_maps(maps))
-    items = (current or '').split()
-    kept = [item for item in items if item.rstrip(',') not in retired]
+    items = split_list(current or '')
+    kept = [item for item in items if item not in retired]
     return ' '.join(kept) if len(kept) != len(items) else None
 
 

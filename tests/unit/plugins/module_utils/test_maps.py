@@ -305,3 +305,16 @@ def test_retry_interval_must_be_at_least_one_second(value):
     assert info.value.problems == [
         'mailfleet_postfix_db_retry_interval: %r is not a whole number of seconds of at least 1 (Postfix refuses 0)'
         % (value,)]
+
+
+def test_proxy_read_maps_counts_only_tables_listed_by_themselves():
+    """Split as proxymap splits it: a table inside unionmap:{...} or reached through
+    $virtual_alias_maps is not served, one listed by itself is; retired ones leave."""
+    alias = m.map_table('virtual-alias-maps', '/etc/postfix', proxy=True)
+    listed = ' '.join(m.map_table(e['name'], '/etc/postfix', proxy=True) for e in TUTORIAL if e is not TUTORIAL[2])
+    hidden = '$virtual_alias_maps unionmap:{%s, %s}' % (alias, alias)
+    assert m.proxy_read_maps_value(TUTORIAL, '/etc/postfix', hidden + ' ' + listed) == hidden + ' ' + listed + ' ' + alias
+    assert m.proxy_read_maps_value(TUTORIAL, '/etc/postfix', listed + ', ' + alias) is None
+    retired = [dict(e, state='absent') if e is TUTORIAL[2] else e for e in TUTORIAL]
+    assert m.proxy_read_maps_without_retired(retired, '/etc/postfix', '$x, %s %s' % (alias, listed)) == '$x ' + listed
+    assert m.proxy_read_maps_without_retired(retired, '/etc/postfix', listed) is None
