@@ -543,6 +543,53 @@ def query_tables(postmap, tables, keys, config_dir=None, parallel=None, runner=N
     return result
 
 
+def ask_each_table(postmap, keys_by_table, config_dir=None, parallel=None, runner=None,
+                   timeout=DEFAULT_TIMEOUT):
+    """Ask every table of {table: [keys]} for all of its keys, every table at once (each
+    with its own processes, see split_chunks), and return {table: {key: value}} for the keys
+    found. Unlike query_tables, a key found in one table is still asked of the others.
+
+    A ``proxy:`` table is asked directly (``proxy:mysql:/x.cf`` as ``mysql:/x.cf``): the
+    answers are the same as through proxymap, which opens the same table, without sending
+    every key through its few processes. Keys postmap cannot take (see validate_keys) are
+    not sent and count as not found. Raises PostmapError for the first broken table.
+    """
+    runner = runner if runner is not None else PostmapRunner(timeout=timeout)
+    jobs = []
+    owners = []
+    infos = {}
+    for table, keys in keys_by_table.items():
+        direct = validate_table(direct_table(table))
+        infos[table] = table_info(direct)
+        sendable = [key for key in unique(keys) if _sendable(key)]
+        for chunk in split_chunks(sendable, parallel) if sendable else []:
+            jobs.append((build_argv(postmap, direct, config_dir), ''.join(key + '\n' for key in chunk)))
+            owners.append((table, chunk))
+    results = runner.run(jobs) if jobs else []
+    secrets = set()
+    for info in infos.values():
+        secrets |= info.secrets
+    for table in keys_by_table:
+        failed = [run for (owner, _chunk), run in zip(owners, results) if owner == table and is_failure(run)]
+        if failed:
+            raise table_error(infos[table], failed, secrets)
+    answers = dict((table, {}) for table in keys_by_table)
+    for (table, chunk), run in zip(owners, results):
+        answers[table].update(parse_answers(chunk, run.stdout))
+    return answers
+
+
+def direct_table(table):
+    """The table proxymap would open for ``proxy:TYPE:NAME``; other tables unchanged."""
+    while table.startswith('proxy:'):
+        table = table[len('proxy:'):]
+    return table
+
+
+def _sendable(key):
+    return bool(key) and key == key.strip() and not any(c in key for c in '\n\r\t\0')
+
+
 def check_tables(postmap, tables, key, config_dir=None, runner=None, timeout=DEFAULT_TIMEOUT):
     """Ask every table for one key, all at once (one process each, concurrently), to see
     that they work; whether the key is found does not matter. Raises PostmapError for the
@@ -563,6 +610,11 @@ def check_tables(postmap, tables, key, config_dir=None, runner=None, timeout=DEF
 # unionmap:{...}, inline:{...}). A bare name is a domain or a pattern of a match list
 # (virtual_mailbox_domains = example.org), not a table postmap can ask.
 _TABLE_ITEM_RE = re.compile(r'^[A-Za-z0-9_]+:\S')
+
+
+def is_table_item(item):
+    """Whether an item of a main.cf list is a table (type:name) rather than a name or pattern."""
+    return bool(_TABLE_ITEM_RE.match(item))
 
 
 def parameter_tables(name, rc, stdout, stderr, main_cf='main.cf'):
@@ -600,7 +652,7 @@ def parameter_tables(name, rc, stdout, stderr, main_cf='main.cf'):
         if undefined:
             message += '; postconf warned: ' + '; '.join(undefined)
         raise PostmapError(message, kind='empty_parameter', postfix_messages=messages)
-    others = [item for item in tables if not _TABLE_ITEM_RE.match(item)]
+    others = [item for item in tables if not is_table_item(item)]
     if others:
         raise PostmapError(
             '%s on this host is %s: %s %s not a table (type:name) that postmap can ask; '
