@@ -90,6 +90,14 @@ options:
       - Seconds to wait for the database server.
     type: int
     default: 10
+  parallel:
+    description:
+      - The largest number of C(postmap -q -) processes run at once for one table. Each process is one
+        database connection and gets at least 100 keys.
+      - V(0) means twice the number of CPUs of the host, at most 8 (each process mostly waits for the
+        database). The findings are the same whatever the value.
+    type: int
+    default: 0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - mailfleet.postfix_mysql.postmap
@@ -185,6 +193,7 @@ resolutions:
   sample: {jane@example.org: jane@example.org (mailbox)}
 '''
 
+import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -210,6 +219,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf i
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import redact
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import (
+    MAX_PARALLEL,
     PostmapError,
     PostmapRunner,
     ask_each_table,
@@ -397,9 +407,11 @@ def main():
     postmap = module.get_bin_path('postmap', required=True, opt_dirs=SBIN_DIRS)
     runner = PostmapRunner(timeout=params['timeout'])
 
+    parallel = params['parallel'] or min(2 * (os.cpu_count() or 1), MAX_PARALLEL)
+
     def ask(keys_by_table):
         return ask_each_table(postmap, keys_by_table, config_dir=params['config_dir'],
-                              parallel=params['parallel'], runner=runner)
+                              parallel=parallel, runner=runner)
 
     resolver = Resolver(settings, ask)
     started = time.monotonic()
