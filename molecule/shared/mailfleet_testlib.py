@@ -52,7 +52,9 @@ def playbook_command(playbook, *args, **env):
         'ANSIBLE_HOST_KEY_CHECKING': 'false',
     })
     environ.update(env)
-    argv = ['ansible-playbook', '-i', inventory, os.path.join(SCENARIO_DIR, playbook)] + list(args)
+    # A playbook of the collection is run by its name, as users run it.
+    path = playbook if playbook.startswith('mailfleet.postfix_mysql.') else os.path.join(SCENARIO_DIR, playbook)
+    argv = ['ansible-playbook', '-i', inventory, path] + list(args)
     return argv, environ
 
 
