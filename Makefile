@@ -13,7 +13,7 @@ export PY_COLORS ?= 0
 # Every molecule scenario below molecule/, alphabetical.
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: setup collection lint sanity unit molecule test demo demo-clean bench bench-fleet bench-recovery bench-connections help
+.PHONY: setup collection lint sanity unit molecule test demo demo-clean bench bench-fleet bench-recovery bench-connections bench-audit help
 
 help:
 	@echo "make demo        set up the host and run playbooks/site.yml against a local Debian 12 container"
@@ -72,3 +72,6 @@ bench-recovery: setup
 
 bench-connections: setup
 	$(VENV)/bin/python bench/connections_bench.py
+
+bench-audit: setup
+	$(VENV)/bin/python bench/audit_bench.py

@@ -24,7 +24,7 @@ description:
     relayed, remote, or bounced."
   - Every key goes to C(postmap -q -) in a few processes per table (see O(parallel)), and every key is
     asked of every table of a parameter, not only the first that answers, so that answers that depend on
-    the order of the tables are seen. C(proxy:) tables are asked directly: proxymap opens the same table.
+    the order of the tables are seen. C(proxy:) tables are asked directly, as proxymap opens the same table.
   - "Finding kinds, with their severity: C(catch_all_swallows_mailbox) (error) a mailbox's mail goes to a
     catch-all C(@domain) alias, because no table answers the mailbox itself (the identity map, email2email,
     is missing or broken); C(alias_overrides_mailbox) (warning) an alias for a mailbox's address sends its
@@ -47,7 +47,7 @@ options:
       - The mysql_table(5) client file whose C(user), C(password), C(hosts), C(dbname) and C(tls_*)
         settings are used to read the database.
       - By default the client file of the first C(mysql:) table of C(virtual_mailbox_maps) on the host,
-        else of C(virtual_alias_maps): the read-only account Postfix uses.
+        else of C(virtual_alias_maps), that is the read-only account Postfix uses.
     type: path
   domains_query:
     description:
