@@ -89,5 +89,7 @@ class ActionModule(ActionBase):
             problems.append('%d finding(s) of severity %s or higher:\n%s' % (
                 len(failing), args['fail_on'], '\n'.join(report_lines(failing, hosts=True))))
         if problems:
+            # The table is the message: not twice in what a failed task prints.
+            del result['report']
             result.update(failed=True, msg='\n'.join(problems))
         return result

@@ -357,9 +357,17 @@ def finding(kind, address, outcome, why):
     return dict(kind=kind, severity=KINDS[kind], address=address, outcome=outcome, why=why)
 
 
+def short(value, limit=3):
+    """A table's answer fit for a report line: a long list cut after LIMIT addresses."""
+    items = split_values(value)
+    if len(items) <= limit:
+        return value
+    return '%s, ... (%d addresses)' % (', '.join(items[:limit]), len(items))
+
+
 def describe_hit(looked_up, hit):
     return '%s answered %s with %s' % (hit.table, hit.pattern if hit.pattern == looked_up else
-                                       '%s (for %s)' % (hit.pattern, looked_up), hit.value)
+                                       '%s (for %s)' % (hit.pattern, looked_up), short(hit.value))
 
 
 def describe_deliveries(resolver, finals):
@@ -389,7 +397,7 @@ def _limit(settings, reason):
 
 
 def _chain(hits, limit=4):
-    steps = ['%s -> %s' % (looked_up, hit.value) for looked_up, hit in hits[:limit]]
+    steps = ['%s -> %s' % (looked_up, short(hit.value)) for looked_up, hit in hits[:limit]]
     if len(hits) > limit:
         steps.append('...')
     return ', '.join(steps)
@@ -512,7 +520,7 @@ def audit(resolver, domains, mailboxes, aliases):
                     'for %s, %s; the other tables answer %s, which Postfix never uses: only the first '
                     'table that answers counts (merge them with unionmap:{...} or a SQL UNION)' % (
                         first.pattern, describe_hit(first.pattern, first),
-                        '; '.join('%s: %s' % pair for pair in first.answers[1:]))))
+                        '; '.join('%s: %s' % (table, short(value)) for table, value in first.answers[1:]))))
     return result
 
 
@@ -598,10 +606,14 @@ def host_differences(outcomes_by_host):
     for address in sorted(addresses):
         answers = [(host, outcomes_by_host[host].get(address)) for host in hosts]
         if len(set(answer for _host, answer in answers)) > 1:
+            if any(answer is None for _host, answer in answers):
+                why = ('the hosts read different databases: the address is in the database of some only '
+                       '(a replica behind, or another database host in their client files)')
+            else:
+                why = ('the hosts\' live tables or main.cf answer differently (compare their client files and '
+                       'postconf -n)')
             findings.append(finding(
                 'differs_between_hosts', address,
-                '; '.join('%s: %s' % (host, answer if answer is not None else 'not in its database read')
-                          for host, answer in answers),
-                'the hosts\' live tables or main.cf answer differently (compare their client files and '
-                'postconf -n)'))
+                '; '.join('%s: %s' % (host, answer if answer is not None else 'not in its database')
+                          for host, answer in answers), why))
     return findings

@@ -92,7 +92,7 @@ failed_hosts:
   type: dict
 report:
   description: What each host audited, then the findings as a table (or C(no findings)), one line a row.
-  returned: always
+  returned: when the task does not fail (a failed task has the table in its message)
   type: list
   elements: str
 '''
