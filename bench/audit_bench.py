@@ -219,8 +219,8 @@ def write(runs, per_call, counts, setup_seconds, load):
         '| against one postmap per lookup | %.0fx faster | |' % (single / wall[0]),
         '',
         'Findings on this data: %s error(s), %s warning(s) (the data is clean: every catch-all is kept off '
-        'the mailboxes by the identity map).' % (runs[0]['findings'].get('error', 0),
-                                                  runs[0]['findings'].get('warning', 0)),
+        'the mailboxes by the identity map).' % (
+            runs[0]['findings'].get('error', 0), runs[0]['findings'].get('warning', 0)),
         '',
         'Every key is asked of every table of `virtual_alias_maps` (not only until one answers), so that '
         'answers that depend on the order of the tables are seen; each table gets a few `postmap -q -` '

@@ -68,8 +68,8 @@ class ActionModule(ActionBase):
         severity_counts = dict(error=0, warning=0)
         severity_counts.update(count_by(findings, 'severity'))
         lines = report_lines(findings, hosts=True)
-        summary = ['%s: %s' % (host, ', '.join('%s %s' % (audited[host]['summary'].get(key, 0), key) for key in
-                                              ('mailboxes', 'aliases', 'addresses', 'lookups')))
+        counted = ('mailboxes', 'aliases', 'addresses', 'lookups')
+        summary = ['%s: %s' % (host, ', '.join('%s %s' % (audited[host]['summary'].get(key, 0), key) for key in counted))
                    for host in sorted(audited)]
         result.update(
             changed=False,

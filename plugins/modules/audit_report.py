@@ -20,7 +20,7 @@ description:
     RV(mailfleet.postfix_mysql.mail_audit#module:resolutions) of those domains given in O(details).
   - Fails when a finding of severity O(fail_on) or higher exists, or when the audit could not run on a
     host, with the findings as a table in the message.
-  - Runs on the controller only. The P(mailfleet.postfix_mysql.audit#playbook) playbook uses it.
+  - Runs on the controller only. The C(mailfleet.postfix_mysql.audit) playbook uses it.
 author:
   - mailfleet maintainers (@mailfleet)
 options:

@@ -36,7 +36,7 @@ description:
     pattern differently and only the first counts; C(domain_not_mailbox_domain) (error) a domain with
     mailboxes that C(virtual_mailbox_domains) does not list; C(domain_not_served) (warning) a domain with
     aliases only that no domain list of the host has; C(differs_between_hosts) (error, from the
-    P(mailfleet.postfix_mysql.audit#playbook) playbook) two mail hosts answer an address differently."
+    C(mailfleet.postfix_mysql.audit) playbook) two mail hosts answer an address differently."
   - Never writes anything, on the host or in the database. Check mode runs the same.
   - The password of the client file is never returned nor printed.
 author:
@@ -80,7 +80,7 @@ options:
   resolve_domains:
     description:
       - Return in RV(resolutions) what Postfix does with every address of these domains, to compare
-        hosts address by address (the P(mailfleet.postfix_mysql.audit#playbook) playbook does, for the
+        hosts address by address (the C(mailfleet.postfix_mysql.audit) playbook does, for the
         domains whose RV(digests) differ).
     type: list
     elements: str
