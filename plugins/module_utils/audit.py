@@ -146,6 +146,7 @@ class Resolver(object):
         self.lookups = 0
         self._domain_class = {}
         self._patterns = {}
+        self._deliveries = {}
 
     # ------------------------------------------------------------- asking
     def ask(self, keys_by_table):
@@ -265,23 +266,34 @@ class Resolver(object):
         return out
 
     # ------------------------------------------------------------- asking ahead
-    def _ask_patterns(self, tables, addresses, for_mailbox=False):
+    def _pattern_keys(self, tables, addresses, for_mailbox=False):
         keys = set()
         for address in addresses:
             keys.update(pattern for pattern, _ext in self.patterns(address, for_mailbox))
-        self.ask(dict((table, keys) for table in tables))
+        return dict((table, keys) for table in tables)
 
-    def prepare(self, addresses):
+    def _mailbox_keys(self, addresses):
+        return self._pattern_keys(self.settings.mailbox_tables, [
+            a for a in set(addresses) if self.domain_class(split_address(a)[1]) == VIRTUAL_MAILBOX], for_mailbox=True)
+
+    def prepare(self, addresses, mailboxes=()):
         """Ask the alias tables and the domain lists everything that expanding ADDRESSES will
         need, in as few batches as the expansion is deep: every address reachable through the
-        alias tables is asked in the round after the one that found it."""
+        alias tables is asked in the round after the one that found it. The mailbox tables are
+        asked for MAILBOXES in the first batch, beside the alias tables."""
         seen = set()
         pending = set(fold(a) for a in addresses)
+        mailboxes = set(fold(a) for a in mailboxes)
+        self.classify_domains(split_address(a)[1] for a in mailboxes)
         for _round in range(self.settings.recursion_limit + 1):
             if not pending:
                 break
             self.classify_domains(split_address(a)[1] for a in pending)
-            self._ask_patterns(self.settings.alias_tables, pending)
+            keys = self._pattern_keys(self.settings.alias_tables, pending)
+            if mailboxes:
+                keys.update(self._mailbox_keys(mailboxes))
+                mailboxes = ()
+            self.ask(keys)
             found = set()
             for address in pending:
                 hit = self.find(self.settings.alias_tables, address)
@@ -292,10 +304,9 @@ class Resolver(object):
             pending = found - seen
 
     def prepare_deliveries(self, addresses):
-        """Ask the mailbox tables for the final addresses of virtual mailbox domains."""
-        self._ask_patterns(self.settings.mailbox_tables,
-                           [a for a in set(addresses) if self.domain_class(split_address(a)[1]) == VIRTUAL_MAILBOX],
-                           for_mailbox=True)
+        """Ask the mailbox tables for the final addresses of virtual mailbox domains (those not
+        asked yet)."""
+        self.ask(self._mailbox_keys(addresses))
 
     # ------------------------------------------------------------- the expansion
     def expand(self, address):
@@ -339,6 +350,12 @@ class Resolver(object):
 
     def delivery(self, address):
         """(how, detail) for a final address: mailbox, local, relay, remote or bounced."""
+        known = self._deliveries.get(address)
+        if known is None:
+            known = self._deliveries[address] = self._delivery(address)
+        return known
+
+    def _delivery(self, address):
         domain = split_address(address)[1]
         address_class = self.domain_class(domain)
         if address_class == VIRTUAL_MAILBOX:
@@ -420,7 +437,7 @@ def audit(resolver, domains, mailboxes, aliases):
         if address not in seen:
             seen.add(address)
             starts.append(address)
-    resolver.prepare(starts)
+    resolver.prepare(starts, mailboxes=mailbox_set)
     expansions = dict((address, resolver.expand(address)) for address in starts)
     finals_to_deliver = set(mailbox_set)
     for finals, deferred, _hits in expansions.values():
