@@ -35,6 +35,7 @@ __metaclass__ = type
 
 import hashlib
 import re
+import time
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import is_table_item as is_table
 
@@ -144,6 +145,7 @@ class Resolver(object):
         self._ask = ask
         self.known = {}
         self.lookups = 0
+        self.ask_seconds = 0.0
         self._domain_class = {}
         self._patterns = {}
         self._deliveries = {}
@@ -158,7 +160,9 @@ class Resolver(object):
                 wanted[table] = missing
         if not wanted:
             return
+        started = time.monotonic()
         answers = self._ask(wanted)
+        self.ask_seconds += time.monotonic() - started
         for table, keys in wanted.items():
             found = answers.get(table, {})
             known = self.known[table]

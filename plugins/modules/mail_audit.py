@@ -178,8 +178,8 @@ summary:
   description:
     - What was read and asked - C(domains), C(mailboxes), C(aliases) (rows of the database),
       C(addresses) (addresses resolved), C(lookups) (keys asked of tables), C(tables) (the host's
-      tables by parameter) - and C(seconds) spent reading the database (C(read)) and asking and
-      resolving (C(resolve)).
+      tables by parameter) - and C(seconds) spent reading the database (C(read)), asking and
+      resolving (C(resolve)), and of that waiting for postmap (C(postmap)).
   returned: always
   type: dict
 digests:
@@ -273,9 +273,8 @@ def settings_from(module, values):
             lists[name] = expand_files(split_list(values[name]))
         except (IOError, OSError) as exc:
             module.fail_json(msg='cannot read a file that %s names: %s' % (name, to_native(exc)))
-    for name in ('virtual_alias_maps', 'virtual_mailbox_maps'):
-        if not split_list(values[name]):
-            module.fail_json(msg='%s is empty on this host: there is nothing to audit' % name)
+    if not split_list(values['virtual_mailbox_maps']):
+        module.fail_json(msg='virtual_mailbox_maps is empty on this host: there is no mailbox to audit')
     try:
         limits = [int(values[name]) for name in ('virtual_alias_recursion_limit', 'virtual_alias_expansion_limit',
                                                  'virtual_alias_address_length_limit')]
@@ -443,7 +442,8 @@ def main():
                      addresses=len(audited.outcomes), lookups=resolver.lookups, login_file=login_file,
                      tables=dict(virtual_alias_maps=settings.alias_tables,
                                  virtual_mailbox_maps=settings.mailbox_tables),
-                     seconds=dict(read=round(read_seconds, 2), resolve=round(resolve_seconds, 2))),
+                     seconds=dict(read=round(read_seconds, 2), resolve=round(resolve_seconds, 2),
+                                  postmap=round(resolver.ask_seconds, 2))),
         digests=domain_digests(audited.outcomes),
         resolutions=dict((address, outcome) for address, outcome in audited.outcomes.items()
                          if split_address(address)[1] in wanted),

@@ -76,8 +76,9 @@ def host(tmp_path):
                         "query = SELECT 1\n" % PASSWORD)
         paths[name] = 'mysql:%s' % path
 
-    def values(identity=True):
-        alias_maps = ['proxy:' + paths['virtual-alias-maps']] + (['proxy:' + paths['email2email']] if identity else [])
+    def values(identity=True, aliases=True):
+        alias_maps = ((['proxy:' + paths['virtual-alias-maps']] if aliases else []) +
+                      (['proxy:' + paths['email2email']] if identity else []))
         return '\n'.join([', '.join(alias_maps), 'proxy:' + paths['virtual-mailbox-maps'],
                           'mail.example.org, localhost', '', 'proxy:' + paths['virtual-mailbox-domains'], '',
                           'mail.example.org', '', 'canonical, virtual', '1000', '1000', '1000']) + '\n'
@@ -91,14 +92,14 @@ def host(tmp_path):
     return paths, values, tables
 
 
-def run(monkeypatch, args, host, identity=True, database=None, refuse=()):
+def run(monkeypatch, args, host, identity=True, database=None, refuse=(), aliases=True):
     paths, values, tables = host
     fake_db = FakePyMySQL(database or DATABASE, refuse)
     fake_postmap = FakePostfix(tables)
     monkeypatch.setattr(mail_audit, 'pymysql', fake_db)
     monkeypatch.setattr(mail_audit, 'HAS_PYMYSQL', True)
     monkeypatch.setattr(mail_audit, 'PostmapRunner', fake_postmap)
-    commands = CannedCommands({'/usr/sbin/postconf -x -h': (0, values(identity), '')})
+    commands = CannedCommands({'/usr/sbin/postconf -x -h': (0, values(identity, aliases), '')})
     kind, result, module = run_main(monkeypatch, mail_audit.main, args, bin_dir='/usr/sbin', commands=commands)
     return kind, result, module, fake_db, fake_postmap
 
@@ -173,3 +174,10 @@ def test_hosts_as_mysql_table_reads_them(hosts, expected):
     got = mail_audit.connect_arguments({'hosts': hosts, 'user': 'u', 'password': 'p'}, 5)
     assert [(label, dict((k, v) for k, v in args.items() if k in ('host', 'port', 'unix_socket'))) for label, args in got] \
         == expected
+
+
+def test_a_host_without_alias_tables_is_audited_too(monkeypatch, host):
+    kind, result, _module, _db, _postmap = run(monkeypatch, {'fail_on': 'never'}, host, identity=False, aliases=False)
+    assert kind == 'exit'
+    assert sorted((f['kind'], f['address']) for f in result['findings']) == [
+        ('alias_not_answered', '@example.org'), ('alias_not_answered', 'jack@example.org')]
