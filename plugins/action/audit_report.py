@@ -11,6 +11,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.audit import (
     FAIL_ON,
+    SEVERITIES,
     count_by,
     differing_domains,
     filter_findings,
@@ -27,8 +28,8 @@ ARGUMENT_SPEC = dict(
 
 
 def _usable(result):
-    return isinstance(result, dict) and not result.get('failed') and not result.get('skipped') \
-        and isinstance(result.get('digests'), dict)
+    # A result that failed only on fail_on still holds the audit: its digests say so.
+    return isinstance(result, dict) and isinstance(result.get('digests'), dict)
 
 
 class ActionModule(ActionBase):
@@ -65,7 +66,7 @@ class ActionModule(ActionBase):
                         outcome='the hosts answer some address of %s differently' % domain,
                         why='resolve_domains was not run on every host, so the addresses are not named'))
         findings = sort_findings(findings)
-        severity_counts = dict(error=0, warning=0)
+        severity_counts = dict((severity, 0) for severity in SEVERITIES)
         severity_counts.update(count_by(findings, 'severity'))
         lines = report_lines(findings, hosts=True)
         counted = ('mailboxes', 'aliases', 'addresses', 'lookups')

@@ -37,7 +37,8 @@ import hashlib
 import re
 import time
 
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import is_table_item as is_table
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import split_list
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import is_table_item
 
 SEVERITIES = ('warning', 'error')
 FAIL_ON = ('error', 'warning', 'never')
@@ -55,6 +56,7 @@ KINDS = {
     'order_dependent': 'warning',
     'domain_not_mailbox_domain': 'error',
     'domain_not_served': 'warning',
+    'table_not_proxied': 'error',
     'differs_between_hosts': 'error',
 }
 
@@ -87,7 +89,8 @@ class Settings(object):
 
     def __init__(self, alias_tables, mailbox_tables, mydestination=(), virtual_alias_domains=(),
                  virtual_mailbox_domains=(), relay_domains=(), myorigin='localhost', recipient_delimiter='',
-                 propagate_virtual=True, recursion_limit=1000, expansion_limit=1000, address_length_limit=1000):
+                 propagate_virtual=True, recursion_limit=1000, expansion_limit=1000, address_length_limit=1000,
+                 relay_domains_match_subdomains=False, double_bounce_sender='double-bounce', proxy_read_maps=None):
         self.alias_tables = list(alias_tables)
         self.mailbox_tables = list(mailbox_tables)
         self.domain_lists = {
@@ -96,6 +99,13 @@ class Settings(object):
             VIRTUAL_MAILBOX: list(virtual_mailbox_domains),
             RELAY: list(relay_domains),
         }
+        # resolve.c matches mydestination and the virtual domain lists as string lists (the
+        # name itself); relay_domains is a domain list: '.example.org' matches subdomains, and
+        # 'example.org' too when parent_domain_matches_subdomains names relay_domains.
+        self.subdomain_patterns = {LOCAL: False, VIRTUAL_ALIAS: False, VIRTUAL_MAILBOX: False, RELAY: True}
+        self.parent_matches = {RELAY: bool(relay_domains_match_subdomains)}
+        self.double_bounce_sender = fold(double_bounce_sender)
+        self.proxy_read_maps = proxy_read_maps
         self.myorigin = fold(myorigin)
         self.recipient_delimiter = recipient_delimiter or ''
         self.propagate_virtual = propagate_virtual
@@ -108,10 +118,33 @@ class Settings(object):
         tables = []
         for items in self.domain_lists.values():
             for item in items:
-                item = item.lstrip('!')
-                if is_table(item) and item not in tables:
+                item = item[1:] if item.startswith('!') else item
+                if is_table_item(item) and item not in tables:
                     tables.append(item)
         return tables
+
+
+def expand_list_files(items, read):
+    """A /file/name item of a match list stands for the patterns in that file (match_list(3)); a
+    '!' in front of it negates each of them. READ(path) returns the file's text."""
+    out = []
+    for item in items:
+        negate = item.startswith('!')
+        path = item[1:] if negate else item
+        if not path.startswith('/'):
+            out.append(item)
+            continue
+        for line in read(path).splitlines():
+            if not line.strip().startswith('#'):
+                out.extend(('!' if negate else '') + pattern for pattern in split_list(line))
+    return out
+
+
+def unproxied_tables(tables, proxy_read_maps):
+    """The proxy: tables that proxymap refuses: those proxy_read_maps (with $name expanded, split
+    as Postfix splits it) does not list. Every lookup of such a table fails, and mail is deferred."""
+    approved = set(proxy_read_maps)
+    return [table for table in tables if table.startswith('proxy:') and table not in approved]
 
 
 class Hit(object):
@@ -128,9 +161,14 @@ class Hit(object):
         self.extension = extension
 
 
+_SEPARATORS_RE = re.compile(r'[\s,]+')
+
+
 def split_values(value):
     """A table's answer as addresses: Postfix joins rows with commas; blanks separate too."""
-    return [item for item in re.split(r'[\s,]+', value or '') if item]
+    if value and ',' not in value and ' ' not in value and '\t' not in value:
+        return [value]
+    return [item for item in _SEPARATORS_RE.split(value or '') if item]
 
 
 class Resolver(object):
@@ -149,6 +187,7 @@ class Resolver(object):
         self._domain_class = {}
         self._patterns = {}
         self._deliveries = {}
+        self._steps = {}
 
     # ------------------------------------------------------------- asking
     def ask(self, keys_by_table):
@@ -174,16 +213,20 @@ class Resolver(object):
         return self.known[table][key]
 
     # ------------------------------------------------------------- domains
-    def _list_matches(self, items, domain):
-        """match_list(3) of a domain list: the first item that matches decides; '!' negates."""
-        for item in items:
+    def _list_matches(self, address_class, domain):
+        """match_list(3): the first item that matches decides; '!' negates it."""
+        subdomains = self.settings.subdomain_patterns[address_class]
+        parent = self.settings.parent_matches.get(address_class, False)
+        for item in self.settings.domain_lists[address_class]:
             negate = item.startswith('!')
             pattern = item[1:] if negate else item
-            if is_table(pattern):
+            if is_table_item(pattern):
                 hit = self.answer(pattern, domain) is not None
             else:
                 pattern = fold(pattern)
-                hit = domain == pattern or (pattern.startswith('.') and domain.endswith(pattern))
+                hit = (domain == pattern
+                       or (subdomains and pattern.startswith('.') and domain.endswith(pattern))
+                       or (parent and domain.endswith('.' + pattern)))
             if hit:
                 return not negate
         return False
@@ -193,10 +236,9 @@ class Resolver(object):
         if not domains:
             return
         self.ask(dict((table, domains) for table in self.settings.domain_tables()))
-        lists = self.settings.domain_lists
         for domain in domains:
             for address_class in (LOCAL, VIRTUAL_ALIAS, VIRTUAL_MAILBOX, RELAY):
-                if domain and self._list_matches(lists[address_class], domain):
+                if domain and self._list_matches(address_class, domain):
                     self._domain_class[domain] = address_class
                     break
             else:
@@ -207,11 +249,18 @@ class Resolver(object):
 
     # ------------------------------------------------------------- one lookup
     def _extension(self, local):
+        """(extension, local part without it) as split_addr.c splits: at the first delimiter,
+        never at the start, never for postmaster, mailer-daemon and the double-bounce sender,
+        nor (when '-' is a delimiter) for owner-* and *-request."""
         delimiters = self.settings.recipient_delimiter
-        if not delimiters or local in _UNSPLIT_LOCAL_PARTS:
+        if not delimiters or local in _UNSPLIT_LOCAL_PARTS or local == self.settings.double_bounce_sender:
+            return None, local
+        if '-' in delimiters and (local.startswith('owner-') or local.endswith('-request')):
             return None, local
         for index, char in enumerate(local):
-            if char in delimiters and index > 0:
+            if char in delimiters:
+                if index == 0:
+                    return None, local
                 return local[index:], local[:index]
         return None, local
 
@@ -228,12 +277,13 @@ class Resolver(object):
         out = [(address, None)]
         if extension is not None:
             out.append(('%s@%s' % (base, domain) if domain else base, extension))
-        if not for_mailbox and domain and self.domain_class(domain) == LOCAL:
+        if not for_mailbox and domain and (self.domain_class(domain) == LOCAL or domain == self.settings.myorigin):
             out.append((local, None))
             if extension is not None:
                 out.append((base, extension))
         if domain:
-            out.append(('@' + domain, extension))
+            # mail_addr_find: a match of @domain removes no extension, so none is propagated.
+            out.append(('@' + domain, None))
         seen = set()
         return [(p, e) for p, e in out if p and not (p in seen or seen.add(p))]
 
@@ -249,6 +299,15 @@ class Resolver(object):
             if answers:
                 return Hit(pattern, answers, extension)
         return None
+
+    def alias_step(self, address):
+        """(Hit or None, result addresses) of one virtual_alias_maps lookup of ADDRESS, remembered:
+        the answers it depends on do not change once asked."""
+        step = self._steps.get(address)
+        if step is None:
+            hit = self.find(self.settings.alias_tables, address)
+            step = self._steps[address] = (hit, self.results(address, hit) if hit is not None else [])
+        return step
 
     def results(self, address, hit, value=None):
         """The addresses a hit's value stands for (mail_addr_map)."""
@@ -289,9 +348,8 @@ class Resolver(object):
         pending = set(fold(a) for a in addresses)
         mailboxes = set(fold(a) for a in mailboxes)
         self.classify_domains(split_address(a)[1] for a in mailboxes)
-        for _round in range(self.settings.recursion_limit + 1):
-            if not pending:
-                break
+        # Ends: every round asks only addresses never seen, and tables hold finitely many.
+        while pending:
             self.classify_domains(split_address(a)[1] for a in pending)
             keys = self._pattern_keys(self.settings.alias_tables, pending)
             if mailboxes:
@@ -300,9 +358,7 @@ class Resolver(object):
             self.ask(keys)
             found = set()
             for address in pending:
-                hit = self.find(self.settings.alias_tables, address)
-                if hit is not None:
-                    found.update(self.results(address, hit))
+                found.update(self.alias_step(address)[1])
             seen |= pending
             found = set(a for a in found if len(a) <= self.settings.address_length_limit)
             pending = found - seen
@@ -323,7 +379,7 @@ class Resolver(object):
         arg = 0
         while arg < len(argv):
             if len(argv) > settings.expansion_limit:
-                return [argv[0]], 'expansion', hits
+                return [address], 'expansion', hits
             count = 0
             while True:
                 if argv[arg] in expanded_into_itself:
@@ -331,11 +387,11 @@ class Resolver(object):
                 if count >= settings.recursion_limit:
                     return [address], 'nesting', hits
                 current = argv[arg]
-                hit = self.find(settings.alias_tables, current)
+                hit, results = self.alias_step(current)
                 if hit is None:
                     break
                 hits.append((current, hit))
-                for index, result in enumerate(self.results(current, hit)):
+                for index, result in enumerate(results):
                     if len(result) > settings.address_length_limit:
                         return [address], 'length', hits
                     if index == 0:
@@ -449,6 +505,13 @@ def audit(resolver, domains, mailboxes, aliases):
             finals_to_deliver.update(finals)
     resolver.prepare_deliveries(finals_to_deliver)
     result = AuditResult()
+
+    if settings.proxy_read_maps is not None:
+        tables = settings.alias_tables + settings.mailbox_tables + settings.domain_tables()
+        for table in unproxied_tables(tables, settings.proxy_read_maps):
+            result.findings.append(finding(
+                'table_not_proxied', table, 'every lookup in it fails: mail is deferred (451 4.3.0 Temporary lookup '
+                'failure) and daemons that ask it die', 'proxy_read_maps does not list %s, so proxymap refuses it' % table))
 
     # Domains first: one finding per domain rather than one per address in it.
     by_domain = {}

@@ -35,8 +35,9 @@ description:
     expansion that Postfix defers forever; C(order_dependent) (warning) several tables answer the same
     pattern differently and only the first counts; C(domain_not_mailbox_domain) (error) a domain with
     mailboxes that C(virtual_mailbox_domains) does not list; C(domain_not_served) (warning) a domain with
-    aliases only that no domain list of the host has; C(differs_between_hosts) (error, from the
-    C(mailfleet.postfix_mysql.audit) playbook) two mail hosts answer an address differently."
+    aliases only that no domain list of the host has; C(table_not_proxied) (error) a C(proxy:) table that
+    C(proxy_read_maps) does not list, so that every lookup in it fails; C(differs_between_hosts) (error) two mail
+    hosts answer an address differently (found by the C(mailfleet.postfix_mysql.audit) playbook)."
   - Never writes anything, on the host or in the database. Check mode runs the same.
   - The password of the client file is never returned nor printed.
 author:
@@ -197,14 +198,16 @@ import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.common.text.converters import to_native
+from ansible.module_utils.common.text.converters import to_native, to_text
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.audit import (
     FAIL_ON,
     Resolver,
     Settings,
+    SEVERITIES,
     audit,
     count_by,
+    expand_list_files,
     domain_digests,
     filter_findings,
     report_lines,
@@ -237,7 +240,8 @@ except ImportError:
 PARAMETERS = ('virtual_alias_maps', 'virtual_mailbox_maps', 'mydestination', 'virtual_alias_domains',
               'virtual_mailbox_domains', 'relay_domains', 'myorigin', 'recipient_delimiter',
               'propagate_unmatched_extensions', 'virtual_alias_recursion_limit', 'virtual_alias_expansion_limit',
-              'virtual_alias_address_length_limit')
+              'virtual_alias_address_length_limit', 'parent_domain_matches_subdomains', 'double_bounce_sender',
+              'proxy_read_maps', 'canonical_maps', 'recipient_canonical_maps')
 DOMAIN_LISTS = ('mydestination', 'virtual_alias_domains', 'virtual_mailbox_domains', 'relay_domains')
 
 
@@ -245,34 +249,37 @@ def read_parameters(module, config_dir):
     """The values Postfix uses (``postconf -x -h``: defaults included, $name expanded), by name."""
     runner = PostconfRunner(module, config_dir)
     _rc, stdout, stderr = runner.run(runner.argv('-x', '-h') + list(PARAMETERS), 'read %s' % runner.main_cf)
-    lines = stdout.split('\n')
-    if len(lines) < len(PARAMETERS):
-        module.fail_json(msg='postconf printed %d values for %d parameters: %s'
-                         % (len(lines), len(PARAMETERS), '; '.join(sanitize(stderr))))
+    # One line a parameter; a parameter postconf does not know would print none and shift the rest.
+    lines = stdout.splitlines()
+    if len(lines) != len(PARAMETERS):
+        module.fail_json(msg='postconf printed %d values for %d parameters (%s): %s'
+                         % (len(lines), len(PARAMETERS), ', '.join(PARAMETERS), '; '.join(sanitize(stderr))))
     return dict(zip(PARAMETERS, (line.strip() for line in lines)))
 
 
-def expand_files(items):
-    """A /file/name item of a domain list stands for the patterns in that file (match_list(3))."""
-    out = []
-    for item in items:
-        if item.lstrip('!').startswith('/'):
-            with open(item.lstrip('!')) as handle:
-                for line in handle:
-                    if not line.strip().startswith('#'):
-                        out.extend(split_list(line))
-        else:
-            out.append(item)
-    return out
+def read_file(path):
+    with open(path) as handle:
+        return handle.read()
 
 
 def settings_from(module, values):
     lists = {}
     for name in DOMAIN_LISTS:
         try:
-            lists[name] = expand_files(split_list(values[name]))
+            lists[name] = expand_list_files(split_list(values[name]), read_file)
         except (IOError, OSError) as exc:
             module.fail_json(msg='cannot read a file that %s names: %s' % (name, to_native(exc)))
+    myorigin = values['myorigin']
+    if myorigin.startswith('/'):
+        # Debian's main.cf has myorigin = /etc/mailname: the name is the file's first word.
+        try:
+            myorigin = (read_file(myorigin).split() or [''])[0]
+        except (IOError, OSError) as exc:
+            module.fail_json(msg='cannot read %s, which myorigin names: %s' % (myorigin, to_native(exc)))
+    for name in ('canonical_maps', 'recipient_canonical_maps'):
+        if values[name]:
+            module.warn('%s is set on this host; the audit does not apply it, and cleanup(8) rewrites recipients '
+                        'with it before virtual_alias_maps: findings for the addresses it rewrites may be wrong' % name)
     if not split_list(values['virtual_mailbox_maps']):
         module.fail_json(msg='virtual_mailbox_maps is empty on this host: there is no mailbox to audit')
     try:
@@ -285,7 +292,9 @@ def settings_from(module, values):
         mailbox_tables=split_list(values['virtual_mailbox_maps']),
         mydestination=lists['mydestination'], virtual_alias_domains=lists['virtual_alias_domains'],
         virtual_mailbox_domains=lists['virtual_mailbox_domains'], relay_domains=lists['relay_domains'],
-        myorigin=values['myorigin'], recipient_delimiter=values['recipient_delimiter'],
+        myorigin=myorigin, recipient_delimiter=values['recipient_delimiter'],
+        relay_domains_match_subdomains='relay_domains' in split_list(values['parent_domain_matches_subdomains']),
+        double_bounce_sender=values['double_bounce_sender'], proxy_read_maps=split_list(values['proxy_read_maps']),
         propagate_virtual='virtual' in split_list(values['propagate_unmatched_extensions']),
         recursion_limit=limits[0], expansion_limit=limits[1], address_length_limit=limits[2])
 
@@ -298,10 +307,11 @@ def default_login_file(settings):
     return None
 
 
-def connect_arguments(login, connect_timeout):
-    """PyMySQL connection arguments for each entry of the client file's hosts, in order."""
+def connect_arguments(login, connect_timeout, read_timeout=None):
+    """PyMySQL connection arguments for each entry of the client file's hosts, UNIX sockets
+    first as mysql_table(5) tries them, then in the order written."""
     base = dict(user=login.get('user', ''), password=login.get('password', ''), database=login.get('dbname'),
-                connect_timeout=connect_timeout, charset='utf8mb4')
+                connect_timeout=connect_timeout, read_timeout=read_timeout, charset='utf8mb4')
     if login.get('tls_CAfile') or login.get('tls_cert_file'):
         base.update(ssl_ca=login.get('tls_CAfile') or None, ssl_cert=login.get('tls_cert_file') or None,
                     ssl_key=login.get('tls_key_file') or None,
@@ -322,10 +332,10 @@ def connect_arguments(login, connect_timeout):
             else:
                 args.update(host=name, port=int(port) if port.isdigit() else 3306)
         out.append((host, args))
-    return out
+    return sorted(out, key=lambda entry: 'unix_socket' not in entry[1])
 
 
-def read_database(module, login_file, queries, connect_timeout, secrets):
+def read_database(module, login_file, queries, connect_timeout, read_timeout, secrets):
     try:
         with open(login_file) as handle:
             login, file_secrets = parse_client_file(handle.read())
@@ -335,7 +345,7 @@ def read_database(module, login_file, queries, connect_timeout, secrets):
     secrets |= file_secrets
     module.no_log_values.update(file_secrets)
     errors = []
-    for host, args in connect_arguments(login, connect_timeout):
+    for host, args in connect_arguments(login, connect_timeout, read_timeout):
         try:
             connection = pymysql.connect(**args)
         except Exception as exc:  # PyMySQL raises its own classes, and ssl and socket ones
@@ -395,13 +405,14 @@ def main():
     rows = read_database(module, login_file, [
         ('domains_query', params['domains_query']),
         ('mailboxes_query', params['mailboxes_query']),
-        ('aliases_query', params['aliases_query'])], params['connect_timeout'], secrets)
+        ('aliases_query', params['aliases_query'])], params['connect_timeout'], params['timeout'], secrets)
     read_seconds = time.monotonic() - started
-    domains = [str(row[0]) for row in rows['domains_query'] if row and row[0] is not None]
-    mailboxes = [str(row[0]) for row in rows['mailboxes_query'] if row and row[0] is not None]
+    domains = [to_text(row[0]) for row in rows['domains_query'] if row and row[0] is not None]
+    mailboxes = [to_text(row[0]) for row in rows['mailboxes_query'] if row and row[0] is not None]
     if any(len(row) < 2 for row in rows['aliases_query']):
         module.fail_json(msg='aliases_query must return two columns, source and destination')
-    aliases = [(str(row[0]), str(row[1])) for row in rows['aliases_query'] if row[0] is not None]
+    aliases = [(to_text(row[0]), to_text(row[1])) for row in rows['aliases_query']
+               if row[0] is not None and row[1] is not None]
 
     postmap = module.get_bin_path('postmap', required=True, opt_dirs=SBIN_DIRS)
     runner = PostmapRunner(timeout=params['timeout'])
@@ -430,7 +441,7 @@ def main():
         if per_kind[item['kind']] <= params['max_findings']:
             returned.append(item)
     wanted = set(d.lower() for d in params['resolve_domains'])
-    severity_counts = dict(error=0, warning=0)
+    severity_counts = dict((severity, 0) for severity in SEVERITIES)
     severity_counts.update(count_by(findings, 'severity'))
     result = dict(
         changed=False,

@@ -14,6 +14,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.audit impo
     audit,
     differing_domains,
     domain_digests,
+    expand_list_files,
     filter_findings,
     host_differences,
     report_lines,
@@ -203,10 +204,70 @@ def test_alias_the_tables_do_not_answer():
     assert result.outcomes['ghost@example.org'] == 'rejected at RCPT: User unknown in virtual mailbox table'
 
 
-def test_negated_and_subdomain_patterns_of_a_domain_list():
-    result, _tables = run(['example.org'], ['a@sub.example.com', 'b@no.example.com'], [],
-                          virtual_mailbox_domains=['!no.example.com', '.example.com', DOMAINS])
-    assert kinds(result) == [('domain_not_mailbox_domain', '@no.example.com')]
+def test_domain_lists_match_as_resolve_c_does():
+    # virtual_mailbox_domains is a string list: the name itself ('.example.com' matches nothing
+    # below it); relay_domains is a domain list, where '.relay.test' does.
+    result, _tables = run(['example.org'], ['a@sub.example.com', 'b@no.example.com', 'c@deep.example.com'],
+                          [('info@x.relay.test', 'a@sub.example.com')],
+                          virtual_mailbox_domains=['!no.example.com', 'no.example.com', 'sub.example.com',
+                                                   '.example.com', DOMAINS],
+                          relay_domains=['.relay.test'])
+    assert kinds(result) == [('domain_not_mailbox_domain', '@deep.example.com'),
+                             ('domain_not_mailbox_domain', '@no.example.com')]
+
+
+def test_relay_domains_parent_matching_when_postfix_is_told_so():
+    result, _tables = run(['example.org'], [], [('info@x.relay.test', 'someone@example.net')],
+                          relay_domains=['relay.test'], relay_domains_match_subdomains=True)
+    assert kinds(result) == []
+    result, _tables = run(['example.org'], [], [('info@x.relay.test', 'someone@example.net')],
+                          relay_domains=['relay.test'])
+    assert kinds(result) == [('domain_not_served', '@x.relay.test')]
+
+
+@pytest.mark.parametrize('delimiters, local, expected', [
+    ('+', 'user+x', ('+x', 'user')),
+    ('+', 'user+x+y', ('+x+y', 'user')),
+    ('+-', 'user-x+y', ('-x+y', 'user')),
+    ('+', '+user', (None, '+user')),
+    ('+', 'postmaster+x', ('+x', 'postmaster')),
+    ('+', 'postmaster', (None, 'postmaster')),
+    ('-', 'double-bounce', (None, 'double-bounce')),
+    ('-', 'owner-list', (None, 'owner-list')),
+    ('-', 'list-request', (None, 'list-request')),
+    ('+', 'owner-list+x', ('+x', 'owner-list')),
+    ('', 'user+x', (None, 'user+x')),
+])
+def test_extension_split_as_split_addr_c(delimiters, local, expected):
+    resolver = Resolver(settings(recipient_delimiter=delimiters), None)
+    assert resolver._extension(local) == expected
+
+
+def test_a_catch_all_propagates_no_extension_and_a_domain_alias_keeps_it():
+    tables = FakeTables(['example.org', 'example.net'], ['catchall@example.org', 'jane+x@example.net'],
+                        [('@example.org', 'catchall@example.org'), ('@example.com', '@example.net')])
+    resolver = Resolver(settings(recipient_delimiter='+'), tables.ask)
+    resolver.prepare(['jane+x@example.org', 'jane+x@example.com'])
+    assert resolver.expand('jane+x@example.org')[:2] == (['catchall@example.org'], None)
+    assert resolver.expand('jane+x@example.com')[:2] == (['jane+x@example.net'], None)
+
+
+def test_a_bare_local_part_is_asked_for_myorigin():
+    tables = FakeTables(['example.org'], ['john@example.org'], [('abuse', 'john@example.org')])
+    resolver = Resolver(settings(myorigin='mail.example.org', mydestination=[]), tables.ask)
+    resolver.prepare(['abuse@mail.example.org'])
+    assert resolver.expand('abuse@mail.example.org')[:2] == (['john@example.org'], None)
+
+
+def test_chains_deeper_than_a_small_recursion_limit():
+    # Every address an alias adds starts a count of its own (cleanup_map1n.c): the chain is
+    # resolved to its end even with virtual_alias_recursion_limit = 2.
+    aliases = [('a@example.org', 'x@example.net'), ('a@example.org', 'b@example.org'),
+               ('b@example.org', 'y@example.net'), ('b@example.org', 'c@example.org'),
+               ('c@example.org', 'z@example.net'), ('c@example.org', 'e@example.net')]
+    result, _tables = run(['example.org'], [], aliases, recursion_limit=2)
+    assert result.outcomes['a@example.org'] == ('x@example.net (remote), y@example.net (remote), '
+                                                'z@example.net (remote), e@example.net (remote)')
 
 
 def test_gate_report_and_hosts():
@@ -235,3 +296,10 @@ def test_report_is_cut_per_kind():
     lines = report_lines(findings, limit=2)
     assert len(lines) == 1 + 2 + 1
     assert lines[-1] == '... and 3 more alias_loop finding(s), in findings'
+
+
+def test_list_files_are_read_and_their_negation_kept():
+    files = {'/etc/postfix/domains': '# ours\nexample.org example.net\nexample.com\n'}
+    assert expand_list_files(['a.test', '!/etc/postfix/domains', DOMAINS], files.get) == [
+        'a.test', '!example.org', '!example.net', '!example.com', DOMAINS]
+    assert expand_list_files(['/etc/postfix/domains'], files.get) == ['example.org', 'example.net', 'example.com']

@@ -76,12 +76,15 @@ def host(tmp_path):
                         "query = SELECT 1\n" % PASSWORD)
         paths[name] = 'mysql:%s' % path
 
-    def values(identity=True, aliases=True):
+    def values(identity=True, aliases=True, proxy_read_maps=None):
+        if proxy_read_maps is None:
+            proxy_read_maps = ' '.join('proxy:' + table for table in paths.values())
         alias_maps = ((['proxy:' + paths['virtual-alias-maps']] if aliases else []) +
                       (['proxy:' + paths['email2email']] if identity else []))
         return '\n'.join([', '.join(alias_maps), 'proxy:' + paths['virtual-mailbox-maps'],
                           'mail.example.org, localhost', '', 'proxy:' + paths['virtual-mailbox-domains'], '',
-                          'mail.example.org', '', 'canonical, virtual', '1000', '1000', '1000']) + '\n'
+                          'mail.example.org', '', 'canonical, virtual', '1000', '1000', '1000', '', 'double-bounce',
+                          proxy_read_maps, '', '']) + '\n'
 
     tables = {
         paths['virtual-mailbox-domains']: {'example.org': '1'},
@@ -111,7 +114,7 @@ def test_clean_tutorial_through_the_hosts_own_tables(monkeypatch, host):
     assert result['summary']['addresses'] == 4 and result['summary']['login_file'].endswith('mysql-virtual-mailbox-maps.cf')
     # The login of the client file, TLS as it says, the first host first.
     assert fake_db.connects[0] == dict(
-        user='mailuser', password=PASSWORD, database='mailserver', connect_timeout=10, charset='utf8mb4',
+        user='mailuser', password=PASSWORD, database='mailserver', connect_timeout=10, read_timeout=120, charset='utf8mb4',
         ssl_ca='/etc/postfix/ca.pem', ssl_cert=None, ssl_key=None, ssl_verify_cert=True, ssl_verify_identity=True,
         host='db1.example.org', port=3306)
     # proxy: tables are asked directly, every key of every alias table.
@@ -181,3 +184,42 @@ def test_a_host_without_alias_tables_is_audited_too(monkeypatch, host):
     assert kind == 'exit'
     assert sorted((f['kind'], f['address']) for f in result['findings']) == [
         ('alias_not_answered', '@example.org'), ('alias_not_answered', 'jack@example.org')]
+
+
+def test_a_proxy_table_proxymap_refuses_is_found(monkeypatch, host):
+    paths, values, tables = host
+    narrow = (paths, lambda identity=True, aliases=True: values(identity, aliases, proxy_read_maps=(
+        'proxy:' + paths['virtual-alias-maps'])), tables)
+    kind, result, _module, _db, _postmap = run(monkeypatch, {}, narrow)
+    assert kind == 'fail'
+    assert sorted(f['address'] for f in result['findings'] if f['kind'] == 'table_not_proxied') == sorted(
+        'proxy:' + paths[name] for name in ('email2email', 'virtual-mailbox-maps', 'virtual-mailbox-domains'))
+
+
+def test_postconf_that_leaves_out_a_value_fails_rather_than_shift_them(monkeypatch, host):
+    paths, values, tables = host
+    short = (paths, lambda identity=True, aliases=True: values(identity, aliases).split('\n', 1)[1], tables)
+    kind, result, _module, _db, _postmap = run(monkeypatch, {}, short)
+    assert kind == 'fail' and result['msg'].startswith('postconf printed 16 values for 17 parameters')
+
+
+def test_myorigin_from_a_file_as_debian_sets_it(monkeypatch, host, tmp_path):
+    paths, values, tables = host
+    mailname = tmp_path / 'mailname'
+    mailname.write_text('mail.example.org\n')
+    debian = (paths, lambda identity=True, aliases=True: values(identity, aliases).replace(
+        '\nmail.example.org\n\ncanonical', '\n%s\n\ncanonical' % mailname), tables)
+    database = dict(DATABASE)
+    database['SELECT source, destination FROM virtual_aliases'] = DATABASE[
+        'SELECT source, destination FROM virtual_aliases'] + [('abuse@example.org', 'root')]
+    tables[paths['virtual-alias-maps']]['abuse@example.org'] = 'root'
+    kind, result, _module, _db, _postmap = run(monkeypatch, {'resolve_domains': ['example.org']}, debian,
+                                               database=database)
+    assert kind == 'exit', result
+    assert result['resolutions']['abuse@example.org'] == 'root@mail.example.org (local)'
+
+
+def test_every_finding_kind_is_documented():
+    from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.audit import KINDS
+    for kind, severity in KINDS.items():
+        assert 'C(%s) (%s)' % (kind, severity) in mail_audit.DOCUMENTATION, kind
