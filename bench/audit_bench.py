@@ -16,6 +16,7 @@ Beside it, what the same answers cost with one `postmap -q KEY TABLE` per lookup
 shell loop does), timed on a sample and extrapolated to the number of lookups the audit made.
 
     make bench-audit        # or .venv/bin/python bench/audit_bench.py after `make setup`
+    AUDIT_BENCH_KEEP=1 make bench-audit     # leave the container running afterwards
 """
 
 import datetime
@@ -193,7 +194,8 @@ def main():
         per_call = single_postmap_seconds()
         write(runs, per_call, counts, setup_seconds, load)
     finally:
-        cleanup(prefix, NET)
+        if os.environ.get('AUDIT_BENCH_KEEP') != '1':
+            cleanup(prefix, NET)
         subprocess.run(['rm', '-rf', work], check=False)
 
 

@@ -194,7 +194,7 @@ class Resolver(object):
         wanted = {}
         for table, keys in keys_by_table.items():
             known = self.known.setdefault(table, {})
-            missing = sorted(set(key for key in keys if key not in known))
+            missing = [key for key in set(keys) if key not in known]
             if missing:
                 wanted[table] = missing
         if not wanted:
@@ -273,6 +273,10 @@ class Resolver(object):
 
     def _make_patterns(self, address, for_mailbox):
         local, domain = split_address(address)
+        if (not self.settings.recipient_delimiter and domain and (
+                for_mailbox or (self._domain_class[domain] != LOCAL and domain != self.settings.myorigin))):
+            # The common case, without an extension to split or a local part to ask.
+            return [(address, None), ('@' + domain, None)] if local else [(address, None)]
         extension, base = self._extension(local)
         out = [(address, None)]
         if extension is not None:
@@ -311,11 +315,14 @@ class Resolver(object):
 
     def results(self, address, hit, value=None):
         """The addresses a hit's value stands for (mail_addr_map)."""
+        value = hit.value if value is None else value
+        if hit.extension is None and '@' in value and value[0] != '@' and not _SEPARATORS_RE.search(value):
+            # The common case: one full address, nothing to add to it.
+            return [value.lower()]
         local, _domain = split_address(address)
         extension, base = self._extension(local)
         if hit.extension is None:
             extension = None
-        value = hit.value if value is None else value
         if value.startswith('@'):
             value = (base if extension is not None else local) + value
         out = []
@@ -330,9 +337,8 @@ class Resolver(object):
 
     # ------------------------------------------------------------- asking ahead
     def _pattern_keys(self, tables, addresses, for_mailbox=False):
-        keys = set()
-        for address in addresses:
-            keys.update(pattern for pattern, _ext in self.patterns(address, for_mailbox))
+        patterns = self.patterns
+        keys = set(pattern for address in addresses for pattern, _ext in patterns(address, for_mailbox))
         return dict((table, keys) for table in tables)
 
     def _mailbox_keys(self, addresses):
