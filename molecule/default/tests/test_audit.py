@@ -15,6 +15,7 @@ REPORT_TASK = 'Report the findings, and fail on those of mailfleet_audit_fail_on
 ALIAS_MAPS = 'postconf -h virtual_alias_maps'
 # inline: is a table type every Postfix 3 has: a third alias table that answers x@audit.test differently.
 EXTRA_TABLE = 'inline:{x@audit.test=a@audit.test}'
+MAILBOX_TABLE = 'proxy:mysql:/etc/postfix/mysql-virtual-mailbox-maps.cf'
 
 # Seeded into the Debian 13 host's database: one row or a few per kind of problem.
 SEED = """
@@ -37,8 +38,9 @@ DELETE FROM virtual_users WHERE domain_id = (SELECT id FROM virtual_domains WHER
 DELETE FROM virtual_domains WHERE name = 'audit.test';
 """
 EXPECTED = {
-    # Debian 12: main.cf without the identity map.
+    # Debian 12: main.cf without the identity map, and proxy_read_maps without the mailbox table.
     ('mf-postfix-deb12', 'catch_all_swallows_mailbox', 'john@example.org'),
+    ('mf-postfix-deb12', 'table_not_proxied', 'proxy:mysql:/etc/postfix/mysql-virtual-mailbox-maps.cf'),
     # Debian 13: the seeded rows, and the third alias table.
     ('mf-postfix-deb13', 'alias_overrides_mailbox', 'a@audit.test'),
     ('mf-postfix-deb13', 'undeliverable_destination', 'ghost@audit.test'),
@@ -104,9 +106,13 @@ def seeded():
     alias_maps = {h: h.check_output(ALIAS_MAPS) for h in (deb12, deb13)}
     identity = [t for t in alias_maps[deb12].replace(',', ' ').split() if 'email2email' in t]
     assert identity, alias_maps[deb12]
+    proxied = deb12.check_output('postconf -h proxy_read_maps')
+    assert MAILBOX_TABLE in proxied.replace(',', ' ').split()
     try:
         deb12.check_output('postconf %s', 'virtual_alias_maps=' + alias_maps[deb12].replace(identity[0], '')
                            .replace(', ,', ',').strip(' ,'))
+        # main.cf only: the running proxymap keeps the list it read when it started.
+        deb12.check_output('postconf %s', 'proxy_read_maps=' + ' '.join(t for t in proxied.replace(',', ' ').split() if t != MAILBOX_TABLE))
         deb13.check_output('postconf %s', 'virtual_alias_maps=%s, %s' % (alias_maps[deb13], EXTRA_TABLE))
         sql(deb13, SEED, database='mailserver')
         yield deb12, deb13
@@ -114,6 +120,7 @@ def seeded():
         sql(deb13, UNSEED, database='mailserver')
         for host, value in alias_maps.items():
             host.check_output('postconf %s', 'virtual_alias_maps=' + value)
+        deb12.check_output('postconf %s', 'proxy_read_maps=' + proxied)
 
 
 def test_every_seeded_problem_is_found_on_its_host(seeded):
