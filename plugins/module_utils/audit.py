@@ -524,6 +524,15 @@ def audit(resolver, domains, mailboxes, aliases):
     for address in starts:
         by_domain.setdefault(split_address(address)[1], []).append(address)
     unserved = set()
+    listed = sorted(set(fold(d) for d in domains) - set(by_domain))
+    resolver.classify_domains(listed)
+    for domain in listed:
+        if resolver.domain_class(domain) == REMOTE:
+            result.findings.append(finding(
+                'domain_not_served', '@' + domain,
+                'mail for it is refused (Relay access denied): the database has the domain, this host does not',
+                'no domain list of this host (mydestination, virtual_alias_domains, virtual_mailbox_domains, '
+                'relay_domains) has %s' % domain))
     for domain in sorted(by_domain):
         address_class = resolver.domain_class(domain)
         boxes = [a for a in by_domain[domain] if a in mailbox_set]

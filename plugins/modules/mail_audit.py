@@ -34,8 +34,8 @@ description:
     database that the alias tables do not answer; C(alias_loop) (error) and C(expansion_limit) (error) an
     expansion that Postfix defers forever; C(order_dependent) (warning) several tables answer the same
     pattern differently and only the first counts; C(domain_not_mailbox_domain) (error) a domain with
-    mailboxes that C(virtual_mailbox_domains) does not list; C(domain_not_served) (warning) a domain with
-    aliases only that no domain list of the host has; C(table_not_proxied) (error) a C(proxy:) table that
+    mailboxes that C(virtual_mailbox_domains) does not list; C(domain_not_served) (warning) a domain of the
+    database, or of aliases, that no domain list of the host has; C(table_not_proxied) (error) a C(proxy:) table that
     C(proxy_read_maps) does not list, so that every lookup in it fails; C(differs_between_hosts) (error) two mail
     hosts answer an address differently (found by the C(mailfleet.postfix_mysql.audit) playbook)."
   - Never writes anything, on the host or in the database. Check mode runs the same.
@@ -52,7 +52,8 @@ options:
     type: path
   domains_query:
     description:
-      - The SQL that returns the mail domains, one a row in the first column.
+      - The SQL that returns the mail domains, one a row in the first column. A domain the host serves in no
+        domain list is a C(domain_not_served) finding.
     type: str
     default: SELECT name FROM virtual_domains
   mailboxes_query:

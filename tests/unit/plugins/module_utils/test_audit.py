@@ -303,3 +303,9 @@ def test_list_files_are_read_and_their_negation_kept():
     assert expand_list_files(['a.test', '!/etc/postfix/domains', DOMAINS], files.get) == [
         'a.test', '!example.org', '!example.net', '!example.com', DOMAINS]
     assert expand_list_files(['/etc/postfix/domains'], files.get) == ['example.org', 'example.net', 'example.com']
+
+
+def test_a_domain_of_the_database_the_host_does_not_serve():
+    tables = FakeTables(['example.org'], ['john@example.org'], [])
+    result = audit(Resolver(settings(), tables.ask), ['example.org', 'Gone.test'], ['john@example.org'], [])
+    assert kinds(result) == [('domain_not_served', '@gone.test')]
