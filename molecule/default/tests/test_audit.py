@@ -111,8 +111,10 @@ def seeded():
     try:
         deb12.check_output('postconf %s', 'virtual_alias_maps=' + alias_maps[deb12].replace(identity[0], '')
                            .replace(', ,', ',').strip(' ,'))
-        # main.cf only: the running proxymap keeps the list it read when it started.
-        deb12.check_output('postconf %s', 'proxy_read_maps=' + ' '.join(t for t in proxied.replace(',', ' ').split() if t != MAILBOX_TABLE))
+        # main.cf only: the running proxymap keeps the list it read when it started. Postfix's
+        # default part of the value names the table too, as $virtual_mailbox_maps.
+        deb12.check_output('postconf %s', 'proxy_read_maps=' + ' '.join(
+            t for t in proxied.replace(',', ' ').split() if t not in (MAILBOX_TABLE, '$virtual_mailbox_maps')))
         deb13.check_output('postconf %s', 'virtual_alias_maps=%s, %s' % (alias_maps[deb13], EXTRA_TABLE))
         sql(deb13, SEED, database='mailserver')
         yield deb12, deb13
