@@ -239,8 +239,9 @@ def write(runs, per_call, counts, setup_seconds, load):
         '',
         'Where the time goes: the %s lookups themselves take %.1f s of waiting for postmap, %.0f µs each with '
         'both CPUs busy (postmap and MariaDB, over TCP as the client files say); resolving in Python takes '
-        '%.1f s, and Ansible over SSH %.1f s.' % ('{:,}'.format(lookups), postmap[0], postmap[0] / lookups * 1e6,
-                                                 resolve[0] - postmap[0], wall[0] - resolve[0] - read[0]),
+        '%.1f s, and Ansible over SSH %.1f s.' % (
+            '{:,}'.format(lookups), postmap[0], postmap[0] / lookups * 1e6, resolve[0] - postmap[0],
+            wall[0] - resolve[0] - read[0]),
         '',
         'Findings on this data: %s error(s), %s warning(s) (the data is clean: every catch-all is kept off '
         'the mailboxes by the identity map).' % (
