@@ -7,11 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from unittest.mock import MagicMock
-
 import pytest
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.action.audit_report import ActionModule
+from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.action_harness import run_controller_action
 
 LOOP = dict(kind='alias_loop', severity='error', address='a@example.org', outcome='deferred', why='a -> b')
 ORDER = dict(kind='order_dependent', severity='warning', address='x@example.org', outcome='o', why='w')
@@ -25,14 +24,8 @@ def audit(findings=(), digests=None, resolutions=None):
 
 
 def run_action(**args):
-    task = MagicMock()
-    task.args = args
-    task.async_val = 0
-    task.check_mode = False
-    connection = MagicMock()
-    action = ActionModule(task, connection, MagicMock(), loader=None, templar=None, shared_loader_obj=None)
-    result = action.run(task_vars={})
-    assert connection.method_calls == [] and not action._requires_connection
+    result, connection = run_controller_action(ActionModule, args)
+    assert connection.method_calls == []
     return result
 
 

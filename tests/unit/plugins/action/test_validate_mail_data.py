@@ -8,13 +8,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-from unittest.mock import MagicMock
 
 import pytest
 
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.action.validate_mail_data import ActionModule
+from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.action_harness import run_controller_action
 
 PASSWORD = 'Te5t#only pass-word'
 HASH = '{BLF-CRYPT}$2y$05$.WedBCNZiwxY1CG3aleIleu6lYjup2CIg0BP4M4YCZsO204Czz07W'
@@ -25,16 +25,7 @@ LABELS = dict((key, 'mailfleet_database_' + key)
 
 def run(args, check_mode=False):
     """ActionModule.run as the task executor calls it; returns (result, connection)."""
-    task = MagicMock()
-    task.args = args
-    task.async_val = 0
-    task.check_mode = check_mode
-    task.action = 'mailfleet.postfix_mysql.validate_mail_data'
-    connection = MagicMock()
-    action = ActionModule(task, connection, play_context=MagicMock(), loader=None, templar=None, shared_loader_obj=None)
-    action._load_name = task.action
-    action._execute_module = MagicMock(side_effect=AssertionError('the check must not run a module'))
-    return action.run(task_vars={}), connection
+    return run_controller_action(ActionModule, args, check_mode, name='mailfleet.postfix_mysql.validate_mail_data')
 
 
 def role_args(**changes):

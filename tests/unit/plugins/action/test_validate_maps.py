@@ -8,13 +8,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-from unittest.mock import MagicMock
 
 import pytest
 
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.action.validate_maps import ActionModule
+from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.action_harness import run_controller_action
 
 PASSWORD = 'S3cr3t pw#1'
 DEFAULT_MAPS = [
@@ -27,15 +27,9 @@ LABELS = {'maps': 'mailfleet_postfix_maps', 'default_maps': 'mailfleet_postfix_d
 
 
 def run_action(args):
-    task = MagicMock()
-    task.args = args
-    task.async_val = 0
-    task.check_mode = False
-    connection = MagicMock()
-    action = ActionModule(task, connection, MagicMock(), loader=None, templar=None, shared_loader_obj=None)
-    result = action.run(task_vars={})
+    result, connection = run_controller_action(ActionModule, args)
     # It decides on the controller alone: the host is never contacted.
-    assert connection.method_calls == [] and not action._requires_connection
+    assert connection.method_calls == []
     return result
 
 
