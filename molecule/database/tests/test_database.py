@@ -35,8 +35,9 @@ def test_tables_are_innodb_utf8mb4(host, table):
     ('virtual_users', [['id', 'int', 'NO', 'PRI'], ['domain_id', 'int', 'NO', 'MUL'],
                        ['email', 'varchar(100)', 'NO', 'UNI'], ['password', 'varchar(150)', 'NO', ''],
                        ['quota', 'bigint', 'NO', '']]),
+    # source is indexed, unlike the tutorial's table: every alias lookup asks for it.
     ('virtual_aliases', [['id', 'int', 'NO', 'PRI'], ['domain_id', 'int', 'NO', 'MUL'],
-                         ['source', 'varchar(100)', 'NO', ''], ['destination', 'varchar(100)', 'NO', '']]),
+                         ['source', 'varchar(100)', 'NO', 'MUL'], ['destination', 'varchar(100)', 'NO', '']]),
 ])
 def test_columns_are_exactly_the_ispmail_layout(host, table, columns):
     rows = sql(host, "SELECT column_name, data_type, is_nullable, column_key FROM information_schema.columns "
