@@ -169,6 +169,13 @@ def _decode(data):
 
 # ---------------------------------------------------------------- input checks
 
+def is_sendable_key(key):
+    """Whether postmap -q - can take KEY as one line. Blanks around a key come from "a, b"
+    split on commas; postmap would look the blank up literally and answer "not found",
+    hiding the typo."""
+    return key != '' and key == key.strip() and not any(c in key for c in '\n\r\t\0')
+
+
 def validate_keys(keys):
     """Return the keys as a list of text, or raise PostmapError (kind refused)."""
     bad = []
@@ -178,9 +185,7 @@ def validate_keys(keys):
             key = ''
         if not isinstance(key, str):
             key = str(key)
-        # Blanks around a key come from "a, b" split on commas; postmap would look the
-        # blank up literally and answer "not found", hiding the typo.
-        if key == '' or key != key.strip() or any(c in key for c in '\n\r\t\0'):
+        if not is_sendable_key(key):
             bad.append(key)
         checked.append(key)
     if bad:
@@ -261,9 +266,7 @@ def redact_client_file(text, secrets=()):
 
 def split_table(table):
     """'proxy:mysql:/x.cf' -> ('mysql', '/x.cf'); a bare name has type None."""
-    rest = table
-    while rest.startswith('proxy:'):
-        rest = rest[len('proxy:'):]
+    rest = direct_table(table)
     if ':' not in rest:
         return None, rest
     map_type, name = rest.split(':', 1)
@@ -561,7 +564,7 @@ def ask_each_table(postmap, keys_by_table, config_dir=None, parallel=None, runne
     for table, keys in keys_by_table.items():
         direct = validate_table(direct_table(table))
         infos[table] = table_info(direct)
-        sendable = [key for key in unique(keys) if _sendable(key)]
+        sendable = [key for key in unique(keys) if is_sendable_key(key)]
         for chunk in split_chunks(sendable, parallel) if sendable else []:
             jobs.append((build_argv(postmap, direct, config_dir), ''.join(key + '\n' for key in chunk)))
             owners.append((table, chunk))
@@ -584,10 +587,6 @@ def direct_table(table):
     while table.startswith('proxy:'):
         table = table[len('proxy:'):]
     return table
-
-
-def _sendable(key):
-    return bool(key) and key == key.strip() and not any(c in key for c in '\n\r\t\0')
 
 
 def check_tables(postmap, tables, key, config_dir=None, runner=None, timeout=DEFAULT_TIMEOUT):
