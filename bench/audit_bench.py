@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import ENV, ROOT, cleanup, run
+from benchlib import ENV, ROOT, cleanup, run, start_ssh_container
 
 OUT = os.environ.get('AUDIT_BENCH_OUT', os.path.join(ROOT, 'docs', 'audit-benchmark.md'))
 REPEAT = int(os.environ.get('AUDIT_BENCH_REPEAT', '3'))
@@ -74,18 +74,6 @@ TABLES = ['mysql:/etc/postfix/mysql-virtual-alias-maps.cf', 'mysql:/etc/postfix/
 def progress(message):
     sys.stderr.write('[%s] %s\n' % (time.strftime('%H:%M:%S'), message))
     sys.stderr.flush()
-
-
-def start(key):
-    run('podman', 'run', '-d', '--name', HOST[0], '--hostname', HOST[0], '--network', NET, '--ip', HOST[1],
-        '--systemd=always', IMAGE, '/lib/systemd/systemd')
-    for _attempt in range(100):
-        state = subprocess.run(['podman', 'exec', HOST[0], 'systemctl', 'is-system-running'],
-                               stdout=subprocess.PIPE, universal_newlines=True, check=False).stdout.strip()
-        if state in ('running', 'degraded'):
-            break
-        time.sleep(0.2)
-    run(os.path.join(ROOT, 'tools', 'enable-ssh.sh'), HOST[0], key + '.pub')
 
 
 def write_files(work, key):
@@ -163,7 +151,7 @@ def main():
         run('ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', key)
         run('podman', 'network', 'create', '--subnet', SUBNET, NET)
         progress('starting %s (%s)' % (HOST[0], IMAGE))
-        start(key)
+        start_ssh_container(HOST[0], HOST[1], NET, IMAGE, key)
         config, inventory = write_files(work, key)
         progress('site.yml over SSH: database and Postfix on one host')
         setup_seconds, _report = playbook(config, inventory, os.path.join(ROOT, 'playbooks', 'site.yml'))

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(os.environ, PATH=os.path.join(ROOT, '.venv', 'bin') + ':' + os.environ['PATH'],
@@ -55,3 +56,17 @@ def write_inventory(path, database, mail, reader_hosts, **extra_vars):
         }}}
     with open(path, 'w') as handle:
         json.dump(data, handle)
+
+
+def start_ssh_container(name, address, network, image, key):
+    """Start a Debian container NAME at ADDRESS on NETWORK, wait until systemd has booted it, and
+    let KEY (the private key's path; its .pub is installed) log in as root over SSH."""
+    run('podman', 'run', '-d', '--name', name, '--hostname', name, '--network', network, '--ip', address,
+        '--systemd=always', image, '/lib/systemd/systemd')
+    for _attempt in range(100):
+        state = subprocess.run(['podman', 'exec', name, 'systemctl', 'is-system-running'], stdout=subprocess.PIPE,
+                               universal_newlines=True, check=False).stdout.strip()
+        if state in ('running', 'degraded'):
+            break
+        time.sleep(0.2)
+    run(os.path.join(ROOT, 'tools', 'enable-ssh.sh'), name, key + '.pub')

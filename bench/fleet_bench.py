@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import ENV, ROOT, cleanup, run
+from benchlib import ENV, ROOT, cleanup, run, start_ssh_container
 
 OUT = os.environ.get('FLEET_BENCH_OUT', os.path.join(ROOT, 'docs', 'fleet-benchmark.md'))
 PLOT = os.path.splitext(OUT)[0] + '.png'
@@ -58,15 +58,7 @@ PING = """---
 
 
 def start(name, address, key):
-    run('podman', 'run', '-d', '--name', name, '--hostname', name, '--network', NET, '--ip', address,
-        '--systemd=always', IMAGE, '/lib/systemd/systemd')
-    for _attempt in range(100):
-        state = subprocess.run(['podman', 'exec', name, 'systemctl', 'is-system-running'], stdout=subprocess.PIPE,
-                               universal_newlines=True, check=False).stdout.strip()
-        if state in ('running', 'degraded'):
-            break
-        time.sleep(0.2)
-    run(os.path.join(ROOT, 'tools', 'enable-ssh.sh'), name, key + '.pub')
+    start_ssh_container(name, address, NET, IMAGE, key)
 
 
 def write_config(work, forks, strategy=None, mitogen=None, ssh_dir=None):
