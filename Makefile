@@ -10,25 +10,48 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 
+VERSION     := $(shell sed -n 's/^version: *//p' galaxy.yml)
+TARBALL     := build/mailfleet-postfix_mysql-$(VERSION).tar.gz
+VENVS       := $(CURDIR)/.cache/venvs
+
 # Every molecule scenario below molecule/, alphabetical.
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: setup collection lint sanity unit molecule test demo demo-clean bench bench-fleet bench-recovery bench-connections bench-audit help
+# The other supported ansible-core releases (.venv has the oldest, requirements/test.txt),
+# with the Python their venvs use. `make test` runs their unit tests, and ansible-test
+# sanity on the newest; `make test-all` runs sanity on each.
+CORE_RELEASES       := 2.20 2.21
+CORE_PYTHON         := 3.12
+CORE_SANITY         ?= $(lastword $(CORE_RELEASES))
+
+# `make test`: every step in turn, numbered, with the time so far; the first failure stops it.
+TEST_STEPS := lint docs-lint tarball importer sanity unit \
+	$(addprefix versions-,$(CORE_RELEASES)) $(addprefix molecule-,$(SCENARIOS))
+
+.PHONY: setup collection lint docs-lint docs tarball importer sanity unit versions molecule test test-all \
+	test-ee demo demo-clean bench bench-fleet bench-recovery bench-connections bench-audit help
 
 help:
 	@echo "make demo        set up the host and run playbooks/site.yml against a local Debian 12 container"
-	@echo "make test        set up the host and run every check (lint, sanity, unit, molecule)"
+	@echo "make test        set up the host and run every check ($(words $(TEST_STEPS)) steps: $(TEST_STEPS))"
+	@echo "make test-all    make test, then sanity on every supported ansible-core and the execution environment"
 	@echo "make demo-clean  remove the demo container"
 	@echo "make setup       only install what the bench needs (idempotent)"
+	@echo "make docs        the docsite (build/docs/build/html/index.html)"
+	@echo "See CONTRIBUTING.md for every target."
 
 setup:
 	tools/setup-host.sh
 	$(MAKE) --no-print-directory collection
 
-# The collection as Ansible finds it: ansible_collections/mailfleet/postfix_mysql.
+# The collection as Ansible finds it: ansible_collections/mailfleet/postfix_mysql, with
+# community.mysql from .venv beside it, so that the venvs of other ansible-core releases
+# import the same release of it.
 collection:
-	mkdir -p $(COLLECTIONS)/ansible_collections/mailfleet
+	mkdir -p $(COLLECTIONS)/ansible_collections/mailfleet $(COLLECTIONS)/ansible_collections/community
 	ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/mailfleet/postfix_mysql
+	ln -sfn "$$($(VENV)/bin/python -c 'import ansible_collections.community.mysql as m; print(m.__path__[0])')" \
+	  $(COLLECTIONS)/ansible_collections/community/mysql
 
 lint: export ANSIBLE_VAULT_PASSWORD_FILE := $(CURDIR)/demo/vault-password.txt
 lint:
@@ -36,6 +59,30 @@ lint:
 	yamllint --strict .
 	@echo "==> ansible-lint (production profile)"
 	ansible-lint --offline --strict
+	@echo "==> antsibull-changelog lint"
+	antsibull-changelog lint
+	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+
+# The documentation as antsibull-docs reads it: markup, references, role argument specs.
+docs-lint:
+	tools/make-venv.sh $(VENVS)/docs 3.11 requirements/docs.txt
+	@echo "==> antsibull-docs lint-collection-docs --plugin-docs"
+	PATH=$(VENVS)/docs/bin:$$PATH antsibull-docs lint-collection-docs --plugin-docs .
+
+docs:
+	tools/make-venv.sh $(VENVS)/docs 3.11 requirements/docs.txt
+	PATH=$(VENVS)/docs/bin:$$PATH tools/build-docs.sh
+
+# The tarball a user installs, built from a used work tree's files, holds only what a user needs.
+tarball:
+	@echo "==> ansible-galaxy collection build, and what the tarball holds"
+	python tools/check_tarball.py build
+
+# galaxy-importer on that tarball, as on a Galaxy or Automation Hub upload.
+importer: tarball
+	tools/make-venv.sh $(VENVS)/importer 3.11 requirements/importer.txt
+	@echo "==> galaxy-importer $(TARBALL)"
+	PATH=$(VENVS)/importer/bin:$$PATH python tools/check_import.py $(TARBALL)
 
 sanity:
 	@echo "==> ansible-test sanity"
@@ -45,14 +92,41 @@ unit:
 	@echo "==> pytest unit tests"
 	PYTHONPATH=$(COLLECTIONS) python -m pytest -p no:cacheprovider --import-mode=importlib tests/unit
 
-molecule:
-	@for scenario in $(SCENARIOS); do
-	  echo "==> molecule test -s $$scenario"
-	  molecule test -s $$scenario
-	done
+# Unit tests on another ansible-core release, and sanity on it when it is one of CORE_SANITY.
+versions-%:
+	tools/make-venv.sh $(VENVS)/core-$* $(CORE_PYTHON) requirements/ansible-core-$*.txt
+	@echo "==> pytest unit tests, ansible-core $*"
+	PYTHONPATH=$(COLLECTIONS) $(VENVS)/core-$*/bin/python -m pytest -q -p no:cacheprovider --import-mode=importlib tests/unit
+	$(if $(filter $*,$(CORE_SANITY)),@echo "==> ansible-test sanity, ansible-core $*")
+	$(if $(filter $*,$(CORE_SANITY)),SANITY_VENV=$(VENVS)/core-$* SANITY_PYTHON=$(CORE_PYTHON) \
+	  SANITY_TARGET_PYTHONS=3.13 tools/run-sanity.sh)
+
+versions: $(addprefix versions-,$(CORE_RELEASES))
+
+molecule-%:
+	@echo "==> molecule test -s $*"
+	molecule test -s $*
+
+molecule: $(addprefix molecule-,$(SCENARIOS))
 
 test: setup
-	$(MAKE) --no-print-directory lint sanity unit molecule
+	@start=$$(date +%s)
+	steps=($(TEST_STEPS))
+	for i in "$${!steps[@]}"; do
+	  elapsed=$$(( $$(date +%s) - start ))
+	  printf '\n==> make test: step %d of %d: %s (%dm%02ds so far)\n' $$((i + 1)) $${#steps[@]} "$${steps[i]}" \
+	    $$((elapsed / 60)) $$((elapsed % 60))
+	  $(MAKE) --no-print-directory "$${steps[i]}" || {
+	    printf '==> make test: step %d of %d (%s) FAILED\n' $$((i + 1)) $${#steps[@]} "$${steps[i]}"; exit 1; }
+	done
+	elapsed=$$(( $$(date +%s) - start ))
+	printf '\n==> make test: all %d steps passed in %dm%02ds\n' $${#steps[@]} $$((elapsed / 60)) $$((elapsed % 60))
+
+# The longer matrix: make test, sanity on every supported ansible-core, then the
+# execution environment running site.yml.
+test-all:
+	$(MAKE) --no-print-directory test CORE_SANITY="$(CORE_RELEASES)"
+	$(MAKE) --no-print-directory test-ee
 
 demo: setup
 	tools/demo.sh

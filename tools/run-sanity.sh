@@ -4,9 +4,15 @@
 # would track), with the collections it imports from (community.mysql) beside it.
 # The copy lies outside this checkout: inside it, ansible-test would ask git for the
 # file list and find the copy ignored.
+#
+# SANITY_VENV: the venv whose ansible-test runs (default .venv, the pinned ansible-core;
+# `make versions` passes those of the other supported releases), SANITY_PYTHON: the
+# controller's Python for it, SANITY_TARGET_PYTHONS: the managed hosts' Pythons for the
+# compile and import tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
+venv=${SANITY_VENV:-$top/.venv}
 python=${SANITY_PYTHON:-3.11}
 work=$(mktemp -d "${TMPDIR:-/tmp}/mailfleet-sanity.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -22,10 +28,11 @@ cp -a "$site/mysql" "$tree/community/mysql"
 
 # ansible-test fetches a pip bootstrap script from a host that is out of reach here;
 # give it the stand-in under the name it looks for (its pip pin, e.g. 24.2 -> 24_2).
-pip_pin=$(.venv/bin/python - <<'PY'
+pip_pin=$("$venv/bin/python" - "$python" <<'PY'
+import sys
 from ansible_test._internal.python_requirements import get_venv_packages
 class Python:  # only .version is read
-    version = '3.11'
+    version = sys.argv[1]
 print(get_venv_packages(Python())['pip'].replace('.', '_'))
 PY
 )
@@ -37,19 +44,25 @@ export HOME=$top/.cache/ansible-test-home
 mkdir -p "$HOME/.ansible/test/cache"
 cp tools/get-pip-standin.py "$HOME/.ansible/test/cache/get_pip_${pip_pin}.py"
 
+# pyenv's shims answer for every version but run only the selected ones: put the
+# interpreter's own directory first when pyenv has it.
+use_python() {
+  local dir
+  for dir in "${PYENV_ROOT:-$REAL_HOME/.pyenv}"/versions/"$1".*/bin; do
+    [ -x "$dir/python$1" ] && PATH=$dir:$PATH && break
+  done
+  "python$1" -c '' >/dev/null 2>&1
+}
+
 cd "$tree/mailfleet/postfix_mysql"
 # Every test on the controller's Python; then the tests that look at code running on
 # managed hosts (compile, import) on the oldest and newest Python the targets may have
 # (Debian 12 has 3.11, Debian 13 has 3.13; ansible-core 2.19 supports targets from 3.8).
-"$top/.venv/bin/ansible-test" sanity --venv --python "$python" --color no
-for target_python in ${SANITY_TARGET_PYTHONS:-3.8 3.13}; do
-  # pyenv's shims answer for every version but run only the selected ones: put the
-  # interpreter's own directory first when pyenv has it.
-  for dir in "${PYENV_ROOT:-$REAL_HOME/.pyenv}"/versions/"$target_python".*/bin; do
-    [ -x "$dir/python$target_python" ] && PATH=$dir:$PATH && break
-  done
-  if "python$target_python" -c '' >/dev/null 2>&1; then
-    "$top/.venv/bin/ansible-test" sanity --venv --python "$target_python" --color no --test compile --test import
+use_python "$python" || { echo "run-sanity: python$python not found" >&2; exit 1; }
+"$venv/bin/ansible-test" sanity --venv --python "$python" --color no
+for target_python in ${SANITY_TARGET_PYTHONS-3.8 3.13}; do
+  if use_python "$target_python"; then
+    "$venv/bin/ansible-test" sanity --venv --python "$target_python" --color no --test compile --test import
   else
     echo "run-sanity: python$target_python not found; compile/import for it skipped" >&2
   fi

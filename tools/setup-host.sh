@@ -31,12 +31,5 @@ for release in bookworm trixie; do
   tools/build-image.sh "$release"
 done
 
-stamp=.venv/.requirements-installed
-if [ ! -f "$stamp" ] || ! cmp -s requirements/test.txt "$stamp"; then
-  say "Creating .venv from requirements/test.txt (a few minutes the first time)"
-  [ -x .venv/bin/python ] || python3 -m venv .venv
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --progress-bar on -r requirements/test.txt
-  cp requirements/test.txt "$stamp"
-fi
+tools/make-venv.sh .venv 3.11 requirements/test.txt
 say "Setup complete"

@@ -17,9 +17,13 @@ seconds). The database is asked nothing while no failure is reported.
 
 Usage: python3 mailfleet_postfix_db_recovery.py CONFIG_DIR CLIENT_FILE
 
+It runs as a service of its own, with no AnsibleModule and so no run_command: it calls
+subprocess directly.
+
 The db_recovery_watch module imports this file only to ship it: it installs the file's
 own source on the mail host and runs it there as a systemd service.
 """
+# pylint: disable=ansible-bad-function
 
 from __future__ import absolute_import, division, print_function
 

@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: db_recovery_watch
 short_description: A service that reloads Postfix as soon as a database host it gave up on answers again
-version_added: 0.2.0
+version_added: "0.1.0"
 description:
   - After a database host failed, Postfix's daemons keep avoiding it although it is back - up to 3.8 for a
     fixed 60 seconds (C(RETRY_CONN_INTV) in C(dict_mysql.c)), and on every release an smtpd process keeps

@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: reader_rotation
 short_description: Change the reader password of a mail database without a refused login, with two accounts in turn
-version_added: 0.2.0
+version_added: "0.1.0"
 description:
   - MariaDB keeps one password per account (it has no C(RETAIN CURRENT PASSWORD)), so changing the password
     Postfix logs in with would refuse every mail host between the change and the host's new client files.
@@ -80,7 +80,7 @@ options:
     type: int
     default: 120
 extends_documentation_fragment:
-  - community.mysql.mysql
+  - mailfleet.postfix_mysql.mysql_login
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -142,10 +142,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.community.mysql.plugins.module_utils.mysql import (
-    mysql_common_argument_spec,
-    mysql_driver,
-)
+from ansible_collections.community.mysql.plugins.module_utils.mysql import mysql_driver
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_data import problems as mail_data_problems
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_reader import (
@@ -155,7 +152,10 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_reade
     grants_reader,
     read_accounts,
 )
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mysql_login import connect
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mysql_login import (
+    argument_spec as login_argument_spec,
+    connect,
+)
 
 SESSIONS_SQL = 'SELECT HOST FROM information_schema.PROCESSLIST WHERE USER = %s'
 
@@ -234,7 +234,7 @@ def finish(module, cursor, params, pair):
 
 
 def main():
-    argument_spec = mysql_common_argument_spec()
+    argument_spec = login_argument_spec()
     argument_spec.update(
         state=dict(type='str', required=True, choices=['prepared', 'finished']),
         user=dict(type='str', default='mailuser'),
