@@ -97,9 +97,11 @@ versions-%:
 	tools/make-venv.sh $(VENVS)/core-$* $(CORE_PYTHON) requirements/ansible-core-$*.txt
 	@echo "==> pytest unit tests, ansible-core $*"
 	PYTHONPATH=$(COLLECTIONS) $(VENVS)/core-$*/bin/python -m pytest -q -p no:cacheprovider --import-mode=importlib tests/unit
-	$(if $(filter $*,$(CORE_SANITY)),@echo "==> ansible-test sanity, ansible-core $*")
-	$(if $(filter $*,$(CORE_SANITY)),SANITY_VENV=$(VENVS)/core-$* SANITY_PYTHON=$(CORE_PYTHON) \
-	  SANITY_TARGET_PYTHONS=3.13 tools/run-sanity.sh)
+	case " $(CORE_SANITY) " in
+	  *" $* "*)
+	    echo "==> ansible-test sanity, ansible-core $*"
+	    SANITY_VENV=$(VENVS)/core-$* SANITY_PYTHON=$(CORE_PYTHON) SANITY_TARGET_PYTHONS=3.13 tools/run-sanity.sh ;;
+	esac
 
 versions: $(addprefix versions-,$(CORE_RELEASES))
 

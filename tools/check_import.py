@@ -49,7 +49,7 @@ def main():
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, GALAXY_IMPORTER_CONFIG=os.path.join(top, 'tools', 'galaxy-importer.cfg'))
     work = os.path.dirname(tarball)
-    run = subprocess.run([os.path.abspath(sys.executable), '-m', 'galaxy_importer.main', tarball], cwd=work, env=env,
+    run = subprocess.run([os.path.abspath(sys.executable), '-m', 'galaxy_importer.main', tarball], cwd=work, env=env, check=False,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
     shown = [line for line in run.stdout.splitlines() if line and not line.startswith('Loading ')]
     print('\n'.join(shown))

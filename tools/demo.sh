@@ -27,5 +27,5 @@ podman exec "$name" mariadb --table --database=mailserver --execute="
   SELECT d.name AS domain, u.email AS mailbox FROM virtual_domains d LEFT JOIN virtual_users u ON u.domain_id = d.id;
   SELECT source, destination FROM virtual_aliases ORDER BY source;"
 if [ -x tools/demo-checks.sh ]; then
-  tools/demo-checks.sh "$name"
+  tools/demo-checks.sh
 fi
