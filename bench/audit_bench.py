@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import ENV, ROOT, cleanup, run, start_ssh_container
+from benchlib import ENV, ROOT, Progress, cleanup, run, start_ssh_container
 
 OUT = os.environ.get('AUDIT_BENCH_OUT', os.path.join(ROOT, 'docs', 'audit-benchmark.md'))
 REPEAT = int(os.environ.get('AUDIT_BENCH_REPEAT', '3'))
@@ -69,11 +69,6 @@ INSERT INTO virtual_aliases (domain_id, source, destination)
 """.format(domains=DOMAINS, mailboxes=MAILBOXES)
 TABLES = ['mysql:/etc/postfix/mysql-virtual-alias-maps.cf', 'mysql:/etc/postfix/mysql-email2email.cf',
           'mysql:/etc/postfix/mysql-virtual-mailbox-maps.cf']
-
-
-def progress(message):
-    sys.stderr.write('[%s] %s\n' % (time.strftime('%H:%M:%S'), message))
-    sys.stderr.flush()
 
 
 def write_files(work, key):
@@ -150,13 +145,15 @@ def main():
     try:
         run('ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', key)
         run('podman', 'network', 'create', '--subnet', SUBNET, NET)
-        progress('starting %s (%s)' % (HOST[0], IMAGE))
+        # Start, set up, fill, the audits, the one-postmap-per-lookup sample.
+        progress = Progress(4 + REPEAT)
+        progress.step('starting %s (%s)' % (HOST[0], IMAGE))
         start_ssh_container(HOST[0], HOST[1], NET, IMAGE, key)
         config, inventory = write_files(work, key)
-        progress('site.yml over SSH: database and Postfix on one host')
+        progress.step('site.yml over SSH: database and Postfix on one host')
         setup_seconds, _report = playbook(config, inventory, os.path.join(ROOT, 'playbooks', 'site.yml'))
-        progress('filling the database: %d domains, %d mailboxes, %d alias rows'
-                 % (DOMAINS, MAILBOXES, sum(rows for _kind, rows in SHAPES)))
+        progress.step('filling the database: %d domains, %d mailboxes, %d alias rows'
+                      % (DOMAINS, MAILBOXES, sum(rows for _kind, rows in SHAPES)))
         subprocess.run(['podman', 'exec', '-i', HOST[0], 'mariadb', 'mailserver'], input=FILL,
                        universal_newlines=True, check=True)
         counts = run('podman', 'exec', HOST[0], 'mariadb', '--batch', '--skip-column-names', 'mailserver', '-e',
@@ -166,7 +163,7 @@ def main():
         load = open('/proc/loadavg').read().split()[:3]
         runs = []
         for attempt in range(1, REPEAT + 1):
-            progress('audit %d of %d' % (attempt, REPEAT))
+            progress.step('audit %d of %d' % (attempt, REPEAT))
             seconds, report = playbook(config, inventory, 'mailfleet.postfix_mysql.audit',
                                        '-e', 'mailfleet_audit_fail_on=never')
             audit, task_seconds = task_result(report, "Resolve every address as the host's Postfix does")
@@ -176,9 +173,9 @@ def main():
                              resolve=audit['summary']['seconds']['resolve'],
                              postmap=audit['summary']['seconds']['postmap'], lookups=audit['summary']['lookups'],
                              addresses=audit['summary']['addresses'], findings=comparison['severity_counts']))
-            progress('  %.1f s in all; the module read for %.2f s and resolved for %.1f s (%.1f s waiting for postmap)'
-                     % (seconds, runs[-1]['read'], runs[-1]['resolve'], audit['summary']['seconds']['postmap']))
-        progress('one postmap -q per lookup, on %d keys' % SAMPLE)
+            progress.say('  %.1f s in all; the module read for %.2f s and resolved for %.1f s (%.1f s waiting for postmap)'
+                         % (seconds, runs[-1]['read'], runs[-1]['resolve'], audit['summary']['seconds']['postmap']))
+        progress.step('one postmap -q per lookup, on %d keys' % SAMPLE)
         per_call = single_postmap_seconds()
         write(runs, per_call, counts, setup_seconds, load)
     finally:
@@ -248,7 +245,7 @@ def write(runs, per_call, counts, setup_seconds, load):
     with open(OUT, 'w') as handle:
         handle.write('\n'.join(lines))
     print('\n'.join(lines))
-    progress('wrote %s' % OUT)
+    print('wrote %s' % OUT)
 
 
 if __name__ == '__main__':

@@ -17,6 +17,25 @@ ENV = dict(os.environ, PATH=os.path.join(ROOT, '.venv', 'bin') + ':' + os.enviro
            ANSIBLE_FORCE_COLOR='0', ANSIBLE_HOST_KEY_CHECKING='false')
 
 
+class Progress(object):
+    """`[HH:MM:SS +elapsed] step N of TOTAL: message` lines on stderr, so that a benchmark of
+    many minutes shows where it is and how long it has run."""
+
+    def __init__(self, total):
+        self.total = total
+        self.done = 0
+        self.started = time.time()
+
+    def step(self, message):
+        self.done += 1
+        self.say('step %d of %d: %s' % (self.done, self.total, message))
+
+    def say(self, message):
+        elapsed = int(time.time() - self.started)
+        sys.stderr.write('[%s +%dm%02ds] %s\n' % (time.strftime('%H:%M:%S'), elapsed // 60, elapsed % 60, message))
+        sys.stderr.flush()
+
+
 def run(*argv, **kwargs):
     """A command's standard output; it must succeed (else its output's end is shown)."""
     proc = subprocess.run(argv, check=False, stdout=subprocess.PIPE, universal_newlines=True, env=ENV, **kwargs)

@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 
-from benchlib import ROOT, cleanup, run, write_inventory
+from benchlib import ROOT, Progress, cleanup, run, write_inventory
 
 OUT = os.environ.get('CONNECTIONS_BENCH_OUT', os.path.join(ROOT, 'docs', 'connections-benchmark.md'))
 SESSIONS = int(os.environ.get('CONNECTIONS_BENCH_SESSIONS', '50'))
@@ -154,6 +154,7 @@ def main():
                 '--systemd=always', 'localhost/mailfleet-debian:' + image, '/lib/systemd/systemd')
         path = os.path.join(work, 'inventory.json')
         max_connections = None
+        progress = Progress(2 * len(MODES))
         for count in (1, 4):
             write_inventory(path, DB, MAIL[:count], [address for _n, address, _i in MAIL],
                             mailfleet_database_aliases=[{'source': 'jack@example.org',
@@ -162,7 +163,7 @@ def main():
                             mailfleet_postfix_extra_settings={'smtpd_client_connection_count_limit': 0,
                                                               'smtpd_client_connection_rate_limit': 0})
             for label, settings in MODES:
-                print('==> %d mail host(s), %s' % (count, label), flush=True)
+                progress.step('%d mail host(s), %s: site.yml, then 50 SMTP sessions per host' % (count, label))
                 run('ansible-playbook', '-i', path, os.path.join(ROOT, 'playbooks', 'site.yml'), '-e',
                     json.dumps(settings))
                 max_connections = max_connections or sql("SELECT @@max_connections")[0][0]
@@ -171,7 +172,7 @@ def main():
                     run('podman', 'exec', name, 'systemctl', 'restart', 'postfix')
                 time.sleep(2)
                 row = one_load(MAIL[:count])
-                print('    %s' % json.dumps(row), flush=True)
+                progress.say('  %s' % json.dumps(row))
                 rows.append((count, label, row))
         write(rows, max_connections)
     finally:

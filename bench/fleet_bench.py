@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import ENV, ROOT, cleanup, run, start_ssh_container
+from benchlib import ENV, ROOT, Progress, cleanup, run, start_ssh_container
 
 OUT = os.environ.get('FLEET_BENCH_OUT', os.path.join(ROOT, 'docs', 'fleet-benchmark.md'))
 PLOT = os.path.splitext(OUT)[0] + '.png'
@@ -158,14 +158,16 @@ def main():
         start(DB[0], DB[1], key)
         largest = max(SIZES)
         config = write_config(work, forks=max(largest, 5))
-        print('==> database host (not timed)', flush=True)
+        # The database host, each size, then the variants of the largest.
+        progress = Progress(1 + len(SIZES) + 4)
+        progress.step('database host (not timed)')
         timed('db', config, '-i', inventory(work, 0, key), SITE)
         for count in SIZES:
             for name, address in mail_hosts(count):
                 start(name, address, key)
             path = inventory(work, count, key)
             config = write_config(work, forks=max(largest, 5), ssh_dir=os.path.join(work, 'ssh-%d' % count))
-            print('==> %d mail host(s)' % count, flush=True)
+            progress.step('%d mail host(s): first run, no-op re-run, ping floor' % count)
             # The first run of the hosts that are new at this size only: the others are done.
             first, _changed = timed('first-%d' % count, config, '-i', path, SITE)
             noop, changed = timed('noop-%d' % count, config, '-i', path, SITE)
@@ -173,7 +175,7 @@ def main():
                 sys.exit('the no-op re-run of %d hosts changed something (see %s)' % (count, LOGS))
             floor, _changed = timed('floor-%d' % count, config, '-i', path, os.path.join(work, 'ping.yml'))
             rows.append((count, first, noop, floor))
-            print('    first %.1fs  no-op %.1fs  ping floor %.1fs' % (first, noop, floor), flush=True)
+            progress.say('  first %.1fs  no-op %.1fs  ping floor %.1fs' % (first, noop, floor))
             if count == largest:
                 break
             # Fresh mail hosts for the next size's first run.
@@ -187,6 +189,7 @@ def main():
         if plugins:
             tries.append(('%d forks, mitogen' % max(largest, 5), dict(forks=max(largest, 5), mitogen=plugins)))
         for label, settings in tries:
+            progress.step('no-op of %d mail hosts with %s' % (largest, label))
             config = write_config(work, ssh_dir=os.path.join(work, 'ssh-%d' % largest), **settings)
             tag = re.sub(r'[^a-z0-9]+', '-', label.lower()).strip('-')
             try:
@@ -195,7 +198,7 @@ def main():
                 variants.append((label, noop, floor, None if not changed else 'changed=%d' % changed))
             except SystemExit as exc:
                 variants.append((label, None, None, 'failed: %s' % str(exc).splitlines()[0]))
-            print('    %s: %r' % (label, variants[-1]), flush=True)
+            progress.say('  %s: %r' % (label, variants[-1]))
         if not plugins:
             variants.append(('mitogen', None, None, why_not))
         write(rows, variants, load)

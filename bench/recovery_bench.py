@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 
-from benchlib import ROOT, cleanup, run, write_inventory
+from benchlib import ROOT, Progress, cleanup, run, write_inventory
 
 PROBE = os.path.join(ROOT, 'molecule', 'shared', 'smtp_probe.py')
 OUT = os.environ.get('RECOVERY_BENCH_OUT', os.path.join(ROOT, 'docs', 'recovery-benchmark.md'))
@@ -100,13 +100,15 @@ def main():
         path = os.path.join(work, 'inventory.json')
         write_inventory(path, DB, MAIL, [address for _n, address, _i in MAIL])
         rows = []
+        progress = Progress(len(SETTINGS) * 2 * ROUNDS)
         for label, extra in SETTINGS:
             run('ansible-playbook', '-i', path, os.path.join(ROOT, 'playbooks', 'site.yml'), '-e', json.dumps(extra))
             for kind in ('outage', 'restart'):
                 seconds = dict((name, []) for name, _a, _i in MAIL)
                 deferred = dict((name, 0) for name, _a, _i in MAIL)
                 fivexx = 0
-                for _round in range(ROUNDS):
+                for round_number in range(ROUNDS):
+                    progress.step('%s, %s, round %d of %d' % (label, kind, round_number + 1, ROUNDS))
                     found, late, bad = one_round(kind)
                     fivexx += bad
                     for name in seconds:
@@ -115,7 +117,7 @@ def main():
                     time.sleep(3)
                 for name, values in seconds.items():
                     rows.append((label, kind, RELEASE[name], values, deferred[name], fivexx))
-                    print(label, kind, RELEASE[name], values, deferred[name], fivexx, flush=True)
+                    progress.say('  %s %s %s %r %d %d' % (label, kind, RELEASE[name], values, deferred[name], fivexx))
         write(rows)
     finally:
         cleanup('mf-rbench-', NET)
