@@ -44,10 +44,21 @@ def connect(module):
     if mysql_driver is None:
         module.fail_json(msg=mysql_driver_fail_msg)
     try:
-        return mysql_connect(
+        cursor, connection = mysql_connect(
             module, params['login_user'], params['login_password'], params['config_file'],
             params['client_cert'], params['client_key'], params['ca_cert'], None,
             connect_timeout=params['connect_timeout'], check_hostname=params['check_hostname'])
     except Exception as e:  # the drivers raise their own classes, and not only them
         module.fail_json(msg='Cannot connect to the database server as %s: %s'
                          % (params['login_user'] or 'the default user', to_native(e)))
+    # mysql_connect makes the driver's connections close themselves when they are garbage
+    # collected, also when the module closed them already; PyMySQL before 1.1 (Debian 12
+    # has 1.0.2) then raises "Already closed" at exit, which Ansible shows as junk after
+    # the module's JSON on every run. Close only what is still open.
+    type(connection).__del__ = _close_if_open
+    return cursor, connection
+
+
+def _close_if_open(connection):
+    if getattr(connection, 'open', True):
+        connection.close()
