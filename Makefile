@@ -13,6 +13,8 @@ export PY_COLORS ?= 0
 VERSION     := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL     := build/mailfleet-postfix_mysql-$(VERSION).tar.gz
 VENVS       := $(CURDIR)/.cache/venvs
+# The Python of .venv and of the tools' venvs (Debian 12's).
+export TOOLS_PYTHON := 3.11
 
 # Every molecule scenario below molecule/, alphabetical.
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
@@ -36,9 +38,9 @@ help:
 	@echo "make test        set up the host and run every check ($(words $(TEST_STEPS)) steps: $(TEST_STEPS))"
 	@echo "make test-all    make test with sanity on every supported ansible-core"
 	@echo "make demo-clean  remove the demo container"
-	@echo "make setup       only install what the bench needs (idempotent)"
+	@echo "make setup       only install what the tests and the demo need (idempotent)"
 	@echo "make docs        the docsite (build/docs/build/html/index.html)"
-	@echo "See CONTRIBUTING.md for every target."
+	@echo "Single steps of make test, the benchmarks and the rest: CONTRIBUTING.md."
 
 setup:
 	tools/setup-host.sh
@@ -59,30 +61,36 @@ lint:
 	yamllint --strict .
 	@echo "==> ansible-lint (production profile)"
 	ansible-lint --offline --strict
+	@echo "==> shellcheck"
+	shellcheck tools/*.sh execution-environment/base/apt-dnf
 	@echo "==> antsibull-changelog lint"
 	antsibull-changelog lint
 	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 
 # The documentation as antsibull-docs reads it: markup, references, role argument specs.
 docs-lint:
-	tools/make-venv.sh $(VENVS)/docs 3.11 requirements/docs.txt
+	tools/make-venv.sh $(VENVS)/docs $(TOOLS_PYTHON) requirements/docs.txt
 	@echo "==> antsibull-docs lint-collection-docs --plugin-docs"
 	PATH=$(VENVS)/docs/bin:$$PATH antsibull-docs lint-collection-docs --plugin-docs .
 
 docs:
-	tools/make-venv.sh $(VENVS)/docs 3.11 requirements/docs.txt
+	tools/make-venv.sh $(VENVS)/docs $(TOOLS_PYTHON) requirements/docs.txt
 	PATH=$(VENVS)/docs/bin:$$PATH tools/build-docs.sh
 
-# The tarball a user installs, built from a used work tree's files, holds only what a user needs.
-tarball:
+# The tarball a user installs, built from a used work tree's files, holds only what a user
+# needs. Built again only when a file of the repository changed: the steps after it
+# (importer, test-ee) take this one.
+$(TARBALL): $(wildcard $(shell git ls-files --cached --others --exclude-standard 2>/dev/null))
 	@echo "==> ansible-galaxy collection build, and what the tarball holds"
-	python tools/check_tarball.py build
+	python tools/check-tarball.py build
+
+tarball: $(TARBALL)
 
 # galaxy-importer on that tarball, as on a Galaxy or Automation Hub upload.
-importer: tarball
-	tools/make-venv.sh $(VENVS)/importer 3.11 requirements/importer.txt
+importer: $(TARBALL)
+	tools/make-venv.sh $(VENVS)/importer $(TOOLS_PYTHON) requirements/importer.txt
 	@echo "==> galaxy-importer $(TARBALL)"
-	PATH=$(VENVS)/importer/bin:$$PATH python tools/check_import.py $(TARBALL)
+	PATH=$(VENVS)/importer/bin:$$PATH python tools/check-import.py $(TARBALL)
 
 sanity:
 	@echo "==> ansible-test sanity"
@@ -130,8 +138,8 @@ test-all:
 
 # The collection installed from its tarball in an execution environment built with
 # ansible-builder, running site.yml with ansible-navigator against a mail host over SSH.
-test-ee: setup
-	tools/ee-test.sh
+test-ee: setup $(TARBALL)
+	tools/ee-test.sh $(TARBALL)
 
 demo: setup
 	tools/demo.sh

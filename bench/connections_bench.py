@@ -34,6 +34,7 @@ from benchlib import ROOT, Progress, cleanup, run, write_inventory
 
 OUT = os.environ.get('CONNECTIONS_BENCH_OUT', os.path.join(ROOT, 'docs', 'connections-benchmark.md'))
 SESSIONS = int(os.environ.get('CONNECTIONS_BENCH_SESSIONS', '50'))
+MAIL_HOST_COUNTS = (1, 4)
 HOLD = 3
 NET, PREFIX = 'mf-cbench', '10.213.50'
 DB = ('mf-cbench-db', PREFIX + '.10', 'trixie')
@@ -154,8 +155,8 @@ def main():
                 '--systemd=always', 'localhost/mailfleet-debian:' + image, '/lib/systemd/systemd')
         path = os.path.join(work, 'inventory.json')
         max_connections = None
-        progress = Progress(2 * len(MODES))
-        for count in (1, 4):
+        progress = Progress(len(MAIL_HOST_COUNTS) * len(MODES))
+        for count in MAIL_HOST_COUNTS:
             write_inventory(path, DB, MAIL[:count], [address for _n, address, _i in MAIL],
                             mailfleet_database_aliases=[{'source': 'jack@example.org',
                                                          'destination': 'john@example.org'}],
@@ -163,7 +164,7 @@ def main():
                             mailfleet_postfix_extra_settings={'smtpd_client_connection_count_limit': 0,
                                                               'smtpd_client_connection_rate_limit': 0})
             for label, settings in MODES:
-                progress.step('%d mail host(s), %s: site.yml, then 50 SMTP sessions per host' % (count, label))
+                progress.step('%d mail host(s), %s: site.yml, then %d SMTP sessions per host' % (count, label, SESSIONS))
                 run('ansible-playbook', '-i', path, os.path.join(ROOT, 'playbooks', 'site.yml'), '-e',
                     json.dumps(settings))
                 max_connections = max_connections or sql("SELECT @@max_connections")[0][0]

@@ -158,8 +158,10 @@ def main():
         start(DB[0], DB[1], key)
         largest = max(SIZES)
         config = write_config(work, forks=max(largest, 5))
-        # The database host, each size, then the variants of the largest.
-        progress = Progress(1 + len(SIZES) + 4)
+        plugins, why_not = mitogen_plugins()
+        # The database host, each size up to the largest, then the variants of the largest
+        # (three, and mitogen where it can be loaded).
+        progress = Progress(1 + SIZES.index(largest) + 1 + 3 + (1 if plugins else 0))
         progress.step('database host (not timed)')
         timed('db', config, '-i', inventory(work, 0, key), SITE)
         for count in SIZES:
@@ -182,7 +184,6 @@ def main():
             for name, _address in mail_hosts(count):
                 run('podman', 'rm', '-f', '-t', '0', name)
         path = inventory(work, largest, key)
-        plugins, why_not = mitogen_plugins()
         tries = [('5 forks (Ansible\'s default)', dict(forks=5)),
                  ('%d forks' % max(largest, 5), dict(forks=max(largest, 5))),
                  ('%d forks, strategy free' % max(largest, 5), dict(forks=max(largest, 5), strategy='free'))]

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The collection in its execution environment (EE), as AWX or ansible-navigator runs it:
+#   tools/ee-test.sh TARBALL      (make test-ee: after make setup, the checked tarball)
 #   1. .cache/venvs/ee with ansible-builder and ansible-navigator (requirements/ee.txt);
-#   2. the collection tarball (ansible-galaxy collection build), and community.mysql and
-#      community.crypto packed from .venv, since no Galaxy server can be reached;
+#   2. the collection's tarball, and community.mysql and community.crypto packed from
+#      .venv, since no Galaxy server can be reached;
 #   3. localhost/mailfleet-ee-base:trixie from execution-environment/base/, rebuilt when
 #      its recipe, the machine's CA bundle or the Debian image under it changed;
 #   4. localhost/mailfleet-ee:VERSION with ansible-builder from
@@ -16,6 +17,7 @@
 # Logs, and the EE's build context, stay in .cache/ee-test/. EE_REBUILD=1 rebuilds both
 # images.
 set -euo pipefail
+tarball=$(realpath "${1:?usage: ee-test.sh TARBALL (the collection, from make tarball)}")
 cd "$(dirname "$0")/.."
 top=$PWD
 started=$SECONDS
@@ -67,22 +69,27 @@ image_label() {
 }
 
 # --- 1. tools
-tools/make-venv.sh "$venv" 3.11 requirements/ee.txt
+tools/make-venv.sh "$venv" "${TOOLS_PYTHON:-3.11}" requirements/ee.txt
 
 # --- 2. the collections, as tarballs under the copy of the EE definition
-say "Building the collection tarballs"
+say "The collection tarballs"
 definition=$work/ee/execution-environment.yml
-mkdir -p "$work/ee/collections" "$work/build"
+mkdir -p "$work/ee/collections"
 cp execution-environment/execution-environment.yml "$definition"
-# The tarball a user gets: built from the repository's files, its contents checked.
-PATH=$top/.venv/bin:$PATH python tools/check_tarball.py "$work/build"
-mv "$work"/build/mailfleet-postfix_mysql-*.tar.gz "$work/ee/collections/mailfleet-postfix_mysql.tar.gz"
+cp "$tarball" "$work/ee/collections/mailfleet-postfix_mysql.tar.gz"
 # community.mysql and community.crypto as .venv has them (the `ansible` package).
 .venv/bin/python tools/pack-collection.py "$work/ee/collections" community.mysql community.crypto
 
+# The EE runs the newest supported ansible-core: the release `make versions` tests.
+ee_core=$(sed -n 's/^ *package_pip: *\(ansible-core==.*\)$/\1/p' "$definition")
+tested_core=$(grep -h '^ansible-core==' requirements/ansible-core-*.txt | sort -V | tail -n 1)
+if [ "$ee_core" != "$tested_core" ]; then
+  echo "ee-test: execution-environment.yml pins '$ee_core', the newest release tested is '$tested_core'" \
+    "(requirements/ansible-core-*.txt): pin the same" >&2
+  exit 1
+fi
+
 # --- 3. the base image
-tools/build-image.sh trixie
-tools/build-image.sh bookworm
 base_context=$work/base
 mkdir -p "$base_context"
 cp execution-environment/base/* "$base_context/"
@@ -132,12 +139,12 @@ say "In $ee_image: $contents"
 podman network create "$network" >/dev/null
 tools/start-container.sh "$host" "$host_image" --hostname mail.example.org --network "$network"
 # The key is made in the EE, which has ssh-keygen (openssh-client, from bindep.txt).
-podman run --rm --user root --volume "$work:$work:Z" --entrypoint ssh-keygen "$ee_image" \
+podman run --rm --user root --volume "$work:$work:z" --entrypoint ssh-keygen "$ee_image" \
   -q -t ed25519 -N '' -C mailfleet-ee-test -f "$work/id_ed25519"
 tools/enable-ssh.sh "$host" "$work/id_ed25519.pub"
 address=$(podman container inspect --format "{{ (index .NetworkSettings.Networks \"$network\").IPAddress }}" "$host")
-printf '%s %s\n' "$address" "$(podman exec "$host" cat /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f1,2)" \
-  >"$work/known_hosts"
+host_key=$(podman exec "$host" cat /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f1,2)
+printf '%s %s\n' "$address" "$host_key" >"$work/known_hosts"
 say "Mail host $host at $address, SSH key and host key in place"
 
 # The demo's inventory, reached over SSH instead of podman: the demo's group_vars (its
@@ -166,14 +173,8 @@ all:
 YAML
 
 # --- 6. the playbooks, in the EE
-# ansible-runner gives the EE the host's IPC namespace (podman run --ipc=host), and
-# ansible-navigator will not use podman without /dev/mqueue, which systemd mounts on a
-# booted host; a machine that systemd did not boot may lack it.
-if [ ! -d /dev/mqueue ]; then
-  say "Mounting the POSIX message queue filesystem on /dev/mqueue (ansible-navigator wants it)"
-  mkdir /dev/mqueue
-  mount -t mqueue mqueue /dev/mqueue
-fi
+# ansible-runner gives the EE the host's IPC namespace (podman run --ipc=host), so
+# ansible-navigator wants /dev/mqueue on this machine: tools/setup-host.sh mounts it.
 # ansible-navigator mounts its working directory ($work, with the inventory, the key and
 # the vault password) at the same path in the EE; the EE joins the mail host's network.
 # Where its output is no terminal, the event markers of ansible-runner show as base64

@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 venv=${SANITY_VENV:-$top/.venv}
-python=${SANITY_PYTHON:-3.11}
+python=${SANITY_PYTHON:-${TOOLS_PYTHON:-3.11}}
 work=$(mktemp -d "${TMPDIR:-/tmp}/mailfleet-sanity.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 tree=$work/ansible_collections
@@ -23,8 +23,8 @@ git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' 
   [ -e "$file" ] && printf '%s\0' "$file"
 done | tar --null -T - -cf - | tar -C "$tree/mailfleet/postfix_mysql" -xf -
 
-site=$(.venv/bin/python -c 'import ansible_collections.community.mysql as m, os; print(os.path.dirname(m.__path__[0]))')
-cp -a "$site/mysql" "$tree/community/mysql"
+# community.mysql as `make collection` links it (.venv's).
+cp -aL .cache/collections/ansible_collections/community/mysql "$tree/community/mysql"
 
 # ansible-test fetches a pip bootstrap script from a host that is out of reach here;
 # give it the stand-in under the name it looks for (its pip pin, e.g. 24.2 -> 24_2).
@@ -39,31 +39,25 @@ PY
 # ansible-test keeps its per-test virtual environments under ~/.ansible/test; a HOME of
 # the project's own keeps them apart from anything else on the machine and reusable
 # between runs.
-REAL_HOME=$HOME
+export PYENV_ROOT=${PYENV_ROOT:-$HOME/.pyenv}  # where tools/find-python.sh looks
 export HOME=$top/.cache/ansible-test-home
 mkdir -p "$HOME/.ansible/test/cache"
 cp tools/get-pip-standin.py "$HOME/.ansible/test/cache/get_pip_${pip_pin}.py"
 
-# pyenv's shims answer for every version but run only the selected ones: put the
-# interpreter's own directory first when pyenv has it.
+# ansible-test finds each Python by its name (python3.12) on the PATH.
 use_python() {
-  local dir
-  for dir in "${PYENV_ROOT:-$REAL_HOME/.pyenv}"/versions/"$1".*/bin; do
-    [ -x "$dir/python$1" ] && PATH=$dir:$PATH && break
-  done
-  "python$1" -c '' >/dev/null 2>&1
+  local path
+  path=$("$top/tools/find-python.sh" "$1") && PATH=$(dirname "$path"):$PATH
 }
 
 cd "$tree/mailfleet/postfix_mysql"
 # Every test on the controller's Python; then the tests that look at code running on
 # managed hosts (compile, import) on the oldest and newest Python the targets may have
 # (Debian 12 has 3.11, Debian 13 has 3.13; ansible-core 2.19 supports targets from 3.8).
-use_python "$python" || { echo "run-sanity: python$python not found" >&2; exit 1; }
+# A Python that is missing fails the run: a test that did not run is not a pass.
+use_python "$python"
 "$venv/bin/ansible-test" sanity --venv --python "$python" --color no
 for target_python in ${SANITY_TARGET_PYTHONS-3.8 3.13}; do
-  if use_python "$target_python"; then
-    "$venv/bin/ansible-test" sanity --venv --python "$target_python" --color no --test compile --test import
-  else
-    echo "run-sanity: python$target_python not found; compile/import for it skipped" >&2
-  fi
+  use_python "$target_python"
+  "$venv/bin/ansible-test" sanity --venv --python "$target_python" --color no --test compile --test import
 done

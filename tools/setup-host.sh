@@ -3,6 +3,8 @@
 #   - host packages: podman, runc, debootstrap (Debian's packages, as root)
 #   - podman settings that containers need on this kind of machine
 #   - local Debian base images built with debootstrap (no registry needed)
+#   - /dev/mqueue, for ansible-navigator
+#   - the Pythons the tests need (checked: 3.8, 3.11, 3.12, 3.13)
 #   - .venv with the pinned Python tools from requirements/test.txt
 # A step whose result is already in place is skipped, so a re-run takes seconds.
 set -euo pipefail
@@ -27,9 +29,30 @@ fi
 
 tools/configure-podman.sh
 
+# ansible-navigator (make test-ee) will not use podman without /dev/mqueue, which systemd
+# mounts on a host it booted; a machine that systemd did not boot may lack it.
+if [ ! -d /dev/mqueue ] || ! mountpoint -q /dev/mqueue; then
+  say "Mounting the POSIX message queue filesystem on /dev/mqueue (for ansible-navigator)"
+  mkdir -p /dev/mqueue
+  mount -t mqueue mqueue /dev/mqueue
+fi
+
+# The Pythons the tests run: 3.11 (.venv: ansible-core 2.19, the tools), 3.12 (ansible-core
+# 2.20 and 2.21), 3.8 and 3.13 (sanity's compile and import tests of the code that runs on
+# managed hosts). Debian 12 packages only 3.11; the others come from pyenv.
+missing_pythons=()
+for version in "${TOOLS_PYTHON:-3.11}" 3.12 3.8 3.13; do
+  tools/find-python.sh "$version" >/dev/null 2>&1 || missing_pythons+=("$version")
+done
+if ((${#missing_pythons[@]})); then
+  echo "setup: Python ${missing_pythons[*]} not found (python3.X on the PATH, or under pyenv's versions/);" \
+    "install them, for example with 'pyenv install 3.12'" >&2
+  exit 1
+fi
+
 for release in bookworm trixie; do
   tools/build-image.sh "$release"
 done
 
-tools/make-venv.sh .venv 3.11 requirements/test.txt
+tools/make-venv.sh .venv "${TOOLS_PYTHON:-3.11}" requirements/test.txt
 say "Setup complete"

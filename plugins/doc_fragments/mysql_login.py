@@ -18,8 +18,8 @@ class ModuleDocFragment(object):
 options:
   login_user:
     description:
-      - The account to log in with. Without it, the client's default (C(root) when
-        O(config_file) names none).
+      - The account to log in with. Without it, the user that O(config_file) names, else
+        the system user the module runs as (C(root) with C(become)).
     type: str
   login_password:
     description:
@@ -33,7 +33,7 @@ options:
     default: localhost
   login_port:
     description:
-      - The server's TCP port, with a O(login_host) other than V(localhost).
+      - The server's TCP port, used unless O(login_unix_socket) is set.
     type: int
     default: 3306
   login_unix_socket:

@@ -6,7 +6,7 @@ of a used work tree planted beside them (caches, a venv, test output, bench resu
 `build_ignore` in galaxy.yml must keep all of it out. The tarball is left in OUT_DIR
 (default build/) for galaxy-importer.
 
-    tools/check_tarball.py [OUT_DIR]
+    python tools/check-tarball.py [OUT_DIR]     (with .venv's ansible-galaxy first on PATH)
 """
 
 import fnmatch
@@ -76,6 +76,11 @@ def copy_tree(top, files, dest):
             debris.write('debris of a used work tree\n')
 
 
+def relative(name):
+    """A member's path without the './' some tarballs put first (a file's own dot stays)."""
+    return name[2:] if name.startswith('./') else name
+
+
 def problems(members):
     """Every problem with the tarball's member names (without the leading './')."""
     found = []
@@ -101,11 +106,11 @@ def main():
                        check=True, stdout=subprocess.DEVNULL)
         built = [name for name in os.listdir(work) if name.endswith('.tar.gz')]
         if len(built) != 1:
-            sys.exit('check_tarball: expected one tarball, found %s' % built)
+            sys.exit('check-tarball: expected one tarball, found %s' % built)
         tarball = os.path.join(out_dir, built[0])
         shutil.move(os.path.join(work, built[0]), tarball)
     with tarfile.open(tarball) as archive:
-        members = sorted(member.name.lstrip('./') for member in archive.getmembers() if member.name not in ('.', './'))
+        members = sorted(relative(member.name) for member in archive.getmembers() if member.name not in ('.', './'))
     found = problems(members)
     if found:
         print('%s: %d problem(s)' % (tarball, len(found)), file=sys.stderr)

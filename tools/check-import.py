@@ -1,7 +1,7 @@
 """Run galaxy-importer on the built tarball as Galaxy and Automation Hub do on an upload,
 and fail unless it passes with every module, lookup, filter and role documented.
 
-    python tools/check_import.py TARBALL     (with the importer's venv first on PATH)
+    python tools/check-import.py TARBALL     (with the importer's venv first on PATH)
 
 galaxy-importer's config is tools/galaxy-importer.cfg (ansible-test off: `make sanity`
 and `make versions` run it). Its ansible-lint warnings are shown; those about modules of
@@ -49,21 +49,24 @@ def main():
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, GALAXY_IMPORTER_CONFIG=os.path.join(top, 'tools', 'galaxy-importer.cfg'))
     work = os.path.dirname(tarball)
+    result_file = os.path.join(work, 'importer_result.json')
+    if os.path.exists(result_file):  # never judge an earlier import's result
+        os.remove(result_file)
     run = subprocess.run([os.path.abspath(sys.executable), '-m', 'galaxy_importer.main', tarball], cwd=work, env=env, check=False,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
     shown = [line for line in run.stdout.splitlines() if line and not line.startswith('Loading ')]
     print('\n'.join(shown))
     if run.returncode != 0 or any(line.startswith('ERROR') for line in shown):
-        sys.exit('check_import: galaxy-importer refused the tarball (exit %d)' % run.returncode)
+        sys.exit('check-import: galaxy-importer refused the tarball (exit %d)' % run.returncode)
     skipped = [line for line in shown if 'not found, skipping' in line]
     if skipped:
-        sys.exit('check_import: the import ran without its tools (put the importer venv first on PATH):\n  '
+        sys.exit('check-import: the import ran without its tools (put the importer venv first on PATH):\n  '
                  + '\n  '.join(skipped))
-    with open(os.path.join(work, 'importer_result.json')) as handle:
+    with open(result_file) as handle:
         found = problems(json.load(handle), top)
     if found:
-        sys.exit('check_import:\n  ' + '\n  '.join(found))
-    print('check_import: imported, with the documentation of %d plugins and modules and every role README'
+        sys.exit('check-import:\n  ' + '\n  '.join(found))
+    print('check-import: imported, with the documentation of %d plugins and modules and every role README'
           % len(expected_docs(top)))
 
 
