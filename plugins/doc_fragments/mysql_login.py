@@ -9,11 +9,12 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    # The database login of the modules that manage the mail database
-    # (module_utils/mysql_login.py holds the matching argument spec). The collection
-    # documents it itself rather than through community.mysql's fragment, so that its
-    # documentation renders where only this collection is installed (Galaxy and
-    # Automation Hub imports, ansible-doc in an execution environment).
+    # The database login of the modules that manage the mail database: community.mysql's
+    # mysql_common_argument_spec (tests/unit/plugins/module_utils/test_mysql_login.py holds
+    # the two equal). The collection documents it itself rather than through
+    # community.mysql's fragment, so that its documentation renders where only this
+    # collection is installed (Galaxy and Automation Hub imports, ansible-doc in an
+    # execution environment).
     DOCUMENTATION = r'''
 options:
   login_user:

@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailfleet.postfix_mysql contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The database login of the modules that manage the mail database: its options
-(documented by the doc fragment mailfleet.postfix_mysql.mysql_login) and the connection,
-through community.mysql's driver code."""
+"""The database login of the modules that manage the mail database: community.mysql's
+options (mysql_common_argument_spec, documented by this collection's doc fragment
+mailfleet.postfix_mysql.mysql_login) and the connection, through its driver code."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -16,25 +16,6 @@ from ansible_collections.community.mysql.plugins.module_utils.mysql import (
     mysql_driver,
     mysql_driver_fail_msg,
 )
-
-
-def argument_spec():
-    """The login options, as community.mysql names them (its mysql_common_argument_spec),
-    kept here beside the doc fragment that documents them, so that the two change
-    together whatever community.mysql release is installed."""
-    return dict(
-        login_user=dict(type='str'),
-        login_password=dict(type='str', no_log=True),
-        login_host=dict(type='str', default='localhost'),
-        login_port=dict(type='int', default=3306),
-        login_unix_socket=dict(type='str'),
-        config_file=dict(type='path', default='~/.my.cnf'),
-        connect_timeout=dict(type='int', default=30),
-        client_cert=dict(type='path', aliases=['ssl_cert']),
-        client_key=dict(type='path', aliases=['ssl_key']),
-        ca_cert=dict(type='path', aliases=['ssl_ca']),
-        check_hostname=dict(type='bool'),
-    )
 
 
 def connect(module):

@@ -265,7 +265,10 @@ problems:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.community.mysql.plugins.module_utils.mysql import mysql_driver
+from ansible_collections.community.mysql.plugins.module_utils.mysql import (
+    mysql_common_argument_spec,
+    mysql_driver,
+)
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_data import (
     ADDRESS_LENGTH,
@@ -282,10 +285,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_reade
     quote_identifier,
     read_accounts,
 )
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mysql_login import (
-    argument_spec as login_argument_spec,
-    connect,
-)
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mysql_login import connect
 
 # The ISPmail layout. Dovecot and the Postfix client files of this collection read these
 # names; they are created as they are and never altered afterwards. Their column sizes
@@ -458,7 +458,7 @@ def plan_reader(cursor, db, reader):
 
 
 def main():
-    argument_spec = login_argument_spec()
+    argument_spec = mysql_common_argument_spec()
     argument_spec.update(
         login_db=dict(type='str', default='mailserver'),
         schema=dict(type='str', default='present', choices=['present', 'ignore']),

@@ -142,7 +142,10 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.community.mysql.plugins.module_utils.mysql import mysql_driver
+from ansible_collections.community.mysql.plugins.module_utils.mysql import (
+    mysql_common_argument_spec,
+    mysql_driver,
+)
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_data import problems as mail_data_problems
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_reader import (
@@ -152,10 +155,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_reade
     grants_reader,
     read_accounts,
 )
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mysql_login import (
-    argument_spec as login_argument_spec,
-    connect,
-)
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mysql_login import connect
 
 SESSIONS_SQL = 'SELECT HOST FROM information_schema.PROCESSLIST WHERE USER = %s'
 
@@ -234,7 +234,7 @@ def finish(module, cursor, params, pair):
 
 
 def main():
-    argument_spec = login_argument_spec()
+    argument_spec = mysql_common_argument_spec()
     argument_spec.update(
         state=dict(type='str', required=True, choices=['prepared', 'finished']),
         user=dict(type='str', default='mailuser'),
