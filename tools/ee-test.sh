@@ -28,8 +28,9 @@ logs=$top/.cache/ee-test
 debian_image=localhost/mailfleet-debian:trixie
 host_image=localhost/mailfleet-debian:bookworm
 base_image=localhost/mailfleet-ee-base:trixie
-version=$(.venv/bin/python -c 'import yaml; print(yaml.safe_load(open("galaxy.yml"))["version"])')
-ee_image=localhost/mailfleet-ee:$version
+# The EE carries the collection's version, as its tarball is named (NAMESPACE-NAME-VERSION.tar.gz).
+version=${tarball##*-}
+ee_image=localhost/mailfleet-ee:${version%.tar.gz}
 host=mailfleet-ee-mail
 network=mailfleet-ee
 # The labels that tell which recipe the base image, and which inputs the EE, were built
