@@ -30,7 +30,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
   exit 0
 fi
 
-python=$(tools/find-python.sh "$version")
+python=$("$(dirname "$0")/find-python.sh" "$version")
 echo "==> $venv: Python $version, $requirements (a minute or more the first time)"
 rm -rf "$venv"
 "$python" -m venv "$venv"
