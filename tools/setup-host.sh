@@ -3,6 +3,7 @@
 #   - host packages: podman, runc, debootstrap (Debian's packages, as root)
 #   - podman settings that containers need on this kind of machine
 #   - local Debian base images built with debootstrap (no registry needed)
+#   - the container network the scenarios rely on, tried end to end (check-bench-network.sh)
 #   - /dev/mqueue, for ansible-navigator
 #   - the Pythons the tests need (checked: 3.8, 3.11, 3.12, 3.13)
 #   - .venv with the pinned Python tools from requirements/test.txt
@@ -53,6 +54,7 @@ fi
 for release in bookworm trixie; do
   tools/build-image.sh "$release"
 done
+tools/check-bench-network.sh
 
 tools/make-venv.sh .venv "${TOOLS_PYTHON:-3.11}" requirements/test.txt
 say "Setup complete"

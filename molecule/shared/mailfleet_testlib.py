@@ -40,9 +40,8 @@ def sql(host, query, user=None, password=None, database=None, check=True):
     return command
 
 
-def playbook_command(playbook, *args, **env):
-    """(argv, environ) of ansible-playbook against the scenario's inventory."""
-    inventory = os.environ['MOLECULE_INVENTORY_FILE']
+def ansible_environment(**env):
+    """The environment of the Ansible commands that the tests run themselves."""
     environ = dict(os.environ)
     environ.update({
         'ANSIBLE_COLLECTIONS_PATH': os.path.join(PROJECT_DIR, '.cache', 'collections'),
@@ -52,10 +51,46 @@ def playbook_command(playbook, *args, **env):
         'ANSIBLE_HOST_KEY_CHECKING': 'false',
     })
     environ.update(env)
+    return environ
+
+
+def playbook_command(playbook, *args, **env):
+    """(argv, environ) of ansible-playbook against the scenario's inventory."""
+    inventory = os.environ['MOLECULE_INVENTORY_FILE']
+    environ = ansible_environment(**env)
     # A playbook of the collection is run by its name, as users run it.
     path = playbook if playbook.startswith('mailfleet.postfix_mysql.') else os.path.join(SCENARIO_DIR, playbook)
     argv = ['ansible-playbook', '-i', inventory, path] + list(args)
     return argv, environ
+
+
+def wait_until(what, probe, timeout, interval=1.0):
+    """Call probe() until it returns (True, seen); fail after TIMEOUT seconds, naming WHAT
+    was awaited and what the last call saw. Returns the last seen value."""
+    import pytest
+    deadline = time.monotonic() + timeout
+    while True:
+        done, seen = probe()
+        if done:
+            return seen
+        if time.monotonic() >= deadline:
+            pytest.fail('waited %d s for %s; the last try saw: %s' % (timeout, what, seen))
+        time.sleep(interval)
+
+
+def wait_for_ssh(hosts, timeout=60):
+    """Wait until Ansible reaches each of HOSTS over its inventory connection (SSH in the
+    fleet scenario), with the settings of the playbook runs that come next."""
+    inventory = os.environ['MOLECULE_INVENTORY_FILE']
+    environ = ansible_environment()
+    for host in hosts:
+        def reached(host=host):
+            proc = subprocess.run(['ansible', '-i', inventory, host, '-m', 'ansible.builtin.ping', '-o'], env=environ,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                                  timeout=120, check=False)
+            return proc.returncode == 0, proc.stdout.strip()[-1000:]
+
+        wait_until('Ansible to reach %s over its inventory connection' % host, reached, timeout=timeout, interval=1)
 
 
 def parse_recap(output):

@@ -6,8 +6,37 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
 
 from mailfleet_testlib import podman_host  # noqa: E402
+from fleetlib import fleet_problems, start_stopped_hosts  # noqa: E402
+
+# The last test that ran, and the first one after which the fleet was found changed.
+_history = {'previous': None, 'changed_by': None}
 
 
 @pytest.fixture(scope='module')
 def host(_testinfra_host):
     return podman_host(_testinfra_host)
+
+
+@pytest.fixture(autouse=True)
+def fleet_as_converged(request):
+    """Every test starts from the fleet that converge.yml left, except one marked
+    `continues` (it takes over what the test before it left on purpose). A host that an
+    earlier test left stopped is started again; anything else that differs fails this test
+    at once, naming the test after which it was found, instead of a confusing failure
+    further on."""
+    if request.node.get_closest_marker('continues') is None:
+        problems = fleet_problems()
+        if problems and start_stopped_hosts():
+            problems = fleet_problems()
+        if problems:
+            if _history['changed_by'] is None:
+                _history['changed_by'] = _history['previous']
+            pytest.fail('the fleet is not as converge.yml left it, since %s: %s'
+                        % (_history['changed_by'] or 'the converge', '; '.join(problems)), pytrace=False)
+        _history['changed_by'] = None
+    _history['previous'] = request.node.nodeid
+    yield
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'continues: the test starts from what the test before it left on purpose')

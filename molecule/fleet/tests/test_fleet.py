@@ -8,14 +8,10 @@ import re
 import time
 
 import pytest
-import testinfra
 
-from mailfleet_testlib import run_playbook, scenario_vars
+from fleetlib import ADDRESS, DB1, DB2, MAIL, node, replica_status, wait_for_replication
+from mailfleet_testlib import run_playbook, scenario_vars, wait_until
 
-DB1, DB2 = 'mf-fleet-db1', 'mf-fleet-db2'
-MAIL = ['mf-fleet-mail1', 'mf-fleet-mail2', 'mf-fleet-mail3']
-ADDRESS = {DB1: '10.213.47.11', DB2: '10.213.47.12',
-           'mf-fleet-mail1': '10.213.47.21', 'mf-fleet-mail2': '10.213.47.22', 'mf-fleet-mail3': '10.213.47.23'}
 PASSWORD = scenario_vars()['mailfleet_postfix_db_password'] if os.environ.get('MOLECULE_SCENARIO_DIRECTORY') else ''
 CHECK_MAPS = os.path.join(os.environ.get('MOLECULE_PROJECT_DIRECTORY', ''), 'playbooks', 'check_maps.yml')
 # The tutorial's postmap -q steps: (key, map, expected answer or None for "not found").
@@ -27,10 +23,6 @@ CHECKS = [
     ('@example.org', 'virtual-alias-maps', 'catchall@example.org'),
     ('john@example.org', 'email2email', 'john@example.org'),
 ]
-
-
-def node(name):
-    return testinfra.get_host('podman://' + name)
 
 
 def lookup(host, key, name, down=None):
@@ -132,12 +124,11 @@ def test_data_written_on_the_primary_appears_on_the_replica():
     root_sql(node(DB1), "INSERT INTO mailserver.virtual_aliases (domain_id, source, destination) "
                         "SELECT id, '%s', 'john@example.org' FROM mailserver.virtual_domains WHERE name = 'example.org'" % marker)
     try:
-        for _attempt in range(20):
-            if root_sql(node(DB2), "SELECT destination FROM mailserver.virtual_aliases WHERE source = '%s'" % marker):
-                break
-            time.sleep(0.5)
-        else:
-            pytest.fail('the row written on the primary never reached the replica')
+        def replicated():
+            row = root_sql(node(DB2), "SELECT destination FROM mailserver.virtual_aliases WHERE source = '%s'" % marker)
+            return bool(row), 'no such row on %s; its replica status: %s' % (DB2, replica_status())
+
+        wait_until('the row %s written on %s to reach %s' % (marker, DB1, DB2), replicated, timeout=10, interval=0.5)
         # A mail host sees it whichever database it asks.
         assert lookup(node(MAIL[0]), marker, 'virtual-alias-maps') == 'john@example.org'
     finally:
@@ -155,11 +146,8 @@ def test_every_mail_host_answers_with_one_database_down(down):
                 assert answers(name, down) == EXPECTED, name
     finally:
         set_db(down, 'start')
-    if down == DB1:
-        for _attempt in range(30):
-            if 'Slave_IO_Running: Yes' in node(DB2).check_output('mariadb --execute=%s', 'SHOW SLAVE STATUS\\G'):
-                break
-            time.sleep(1)
+        if down == DB1:
+            wait_for_replication()
 
 
 def snapshot(name):

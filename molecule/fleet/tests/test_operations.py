@@ -13,13 +13,10 @@ import threading
 import time
 
 import pytest
-import testinfra
 
+from fleetlib import ADDRESS, DB1, DB2, MAIL, node, wait_for_replication
 from mailfleet_testlib import playbook_command, run_playbook, scenario_vars
 
-DB1, DB2 = 'mf-fleet-db1', 'mf-fleet-db2'
-MAIL = ['mf-fleet-mail1', 'mf-fleet-mail2', 'mf-fleet-mail3']
-ADDRESS = {'mf-fleet-mail1': '10.213.47.21', 'mf-fleet-mail2': '10.213.47.22', 'mf-fleet-mail3': '10.213.47.23'}
 # SMTP comes from here: a container of the scenario's network, not the mail host itself.
 PROBE_FROM = DB2
 PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'smtp_probe.py')
@@ -63,10 +60,6 @@ UNCONFIGURED = ('rm -f /etc/postfix/mysql-*.cf && postconf -X virtual_mailbox_do
 CLIENT_FILE_KEYS = ('user', 'password', 'hosts', 'dbname', 'query')
 
 
-def node(name):
-    return testinfra.get_host('podman://' + name)
-
-
 def probe(servers, recipients, **job):
     """Run smtp_probe.py in PROBE_FROM; its JSON lines."""
     job = dict(job, servers=[ADDRESS[s] for s in servers], recipients=recipients)
@@ -98,14 +91,6 @@ def set_db(name, state):
         host.check_output('systemctl %s %s', state, unit)
 
 
-def wait_for_replication():
-    for _attempt in range(30):
-        if 'Slave_IO_Running: Yes' in node(DB2).check_output('mariadb --execute=%s', 'SHOW SLAVE STATUS\\G'):
-            return
-        time.sleep(1)
-    pytest.fail('the replica did not reconnect to the primary')
-
-
 # ------------------------------------------------------------------ database outages
 
 def test_an_outage_defers_mail_and_it_is_accepted_again_within_seconds():
@@ -123,7 +108,7 @@ def test_an_outage_defers_mail_and_it_is_accepted_again_within_seconds():
     finally:
         set_db(DB1, 'start')
         set_db(DB2, 'start')
-    wait_for_replication()
+        wait_for_replication()
     by_address = dict((a, s) for s, a in ADDRESS.items())
     recovered = {}
     for line in lines:
@@ -151,8 +136,8 @@ def test_either_database_can_stop_without_a_single_4xx(down):
         worker.join(60)
     finally:
         set_db(down, 'start')
-    if down == DB1:
-        wait_for_replication()
+        if down == DB1:
+            wait_for_replication()
     # The fleet is whole again within seconds (see the outage test): the next stop starts from there.
     time.sleep(5)
     assert len(found) >= 60, found[-3:]

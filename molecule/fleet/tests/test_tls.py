@@ -9,23 +9,13 @@ import json
 import os
 import subprocess
 
-import testinfra
-
+from fleetlib import ADDRESS, DB1, DB2, MAIL, PKI, node
 from mailfleet_testlib import BackgroundProbe, run_playbook, scenario_vars
 
-DB1, DB2 = 'mf-fleet-db1', 'mf-fleet-db2'
-MAIL = ['mf-fleet-mail1', 'mf-fleet-mail2', 'mf-fleet-mail3']
-ADDRESS = {DB1: '10.213.47.11', DB2: '10.213.47.12',
-           'mf-fleet-mail1': '10.213.47.21', 'mf-fleet-mail2': '10.213.47.22', 'mf-fleet-mail3': '10.213.47.23'}
 SITE = os.path.join(os.environ.get('MOLECULE_PROJECT_DIRECTORY', ''), 'playbooks', 'site.yml')
-PKI = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'pki')
 PASSWORD = scenario_vars()['mailfleet_postfix_db_password'] if os.environ.get('MOLECULE_SCENARIO_DIRECTORY') else ''
 RECIPIENTS = {'john@example.org': 250, 'jack@example.org': 250, 'ann@example.com': 250, 'nobody@example.com': 550}
 LIVE_FILE = '/etc/postfix/mysql-virtual-mailbox-domains.cf'
-
-
-def node(name):
-    return testinfra.get_host('podman://' + name)
 
 
 def root_sql(name, query):
@@ -134,19 +124,21 @@ def test_a_renewed_server_certificate_is_loaded_without_a_restart_or_a_4xx():
     pids = dict((name, mariadb_pid(name)) for name in (DB1, DB2))
     probe = BackgroundProbe(DB2, [ADDRESS[m] for m in MAIL], sorted(RECIPIENTS))
     try:
-        rc, output, recap = run_playbook(SITE, '--limit', 'mail_databases', '-e', 'mailfleet_test_pki=%s' % renewed)
-        second = run_playbook(SITE, '--limit', 'mail_databases', '-e', 'mailfleet_test_pki=%s' % renewed)
+        try:
+            rc, output, recap = run_playbook(SITE, '--limit', 'mail_databases', '-e', 'mailfleet_test_pki=%s' % renewed)
+            second = run_playbook(SITE, '--limit', 'mail_databases', '-e', 'mailfleet_test_pki=%s' % renewed)
+        finally:
+            lines, _seconds = probe.stop()
+        assert rc == 0 and all(recap[db]['changed'] >= 1 for db in (DB1, DB2)), output[-3000:]
+        assert second[0] == 0 and all(counts['changed'] == 0 for counts in second[2].values()), second[1][-3000:]
+        for db in (DB1, DB2):
+            assert mariadb_pid(db) == pids[db], db
+            assert served_certificate(ADDRESS[db]) == file_fingerprint(os.path.join(renewed, db + '.crt')), db
+        wrong = [line for line in lines if line['error'] or line['codes'] != RECIPIENTS]
+        assert lines and not wrong, wrong[:5]
     finally:
-        lines, _seconds = probe.stop()
-    assert rc == 0 and all(recap[db]['changed'] >= 1 for db in (DB1, DB2)), output[-3000:]
-    assert second[0] == 0 and all(counts['changed'] == 0 for counts in second[2].values()), second[1][-3000:]
-    for db in (DB1, DB2):
-        assert mariadb_pid(db) == pids[db], db
-        assert served_certificate(ADDRESS[db]) == file_fingerprint(os.path.join(renewed, db + '.crt')), db
-    wrong = [line for line in lines if line['error'] or line['codes'] != RECIPIENTS]
-    assert lines and not wrong, wrong[:5]
-    # Back to the first certificates, loaded the same way.
-    rc, output, recap = run_playbook(SITE, '--limit', 'mail_databases')
+        # Back to the first certificates, loaded the same way, whatever failed above.
+        rc, output, recap = run_playbook(SITE, '--limit', 'mail_databases')
     assert rc == 0, output[-3000:]
     for db in (DB1, DB2):
         assert served_certificate(ADDRESS[db]) == file_fingerprint(os.path.join(PKI, db + '.crt')), db
@@ -156,10 +148,13 @@ def test_a_renewed_server_certificate_is_loaded_without_a_restart_or_a_4xx():
 def test_tls_can_be_required_after_the_mail_hosts_moved_to_it():
     """The way a running fleet turns TLS on: a run that does not require it yet lets a plaintext
     login in, and the next ordinary run requires it again."""
-    rc, output, recap = run_playbook(SITE, '--limit', 'mail_databases', '-e', 'mailfleet_database_reader_require_tls=false')
-    assert rc == 0 and recap[DB1]['changed'] >= 1, output[-3000:]
-    assert ask_with(MAIL[0], '/^tls_/d').stdout.strip() == '1'
-    rc, output, recap = run_playbook(SITE, '--limit', 'mail_databases')
+    try:
+        rc, output, recap = run_playbook(SITE, '--limit', 'mail_databases',
+                                         '-e', 'mailfleet_database_reader_require_tls=false')
+        assert rc == 0 and recap[DB1]['changed'] >= 1, output[-3000:]
+        assert ask_with(MAIL[0], '/^tls_/d').stdout.strip() == '1'
+    finally:
+        rc, output, recap = run_playbook(SITE, '--limit', 'mail_databases')
     assert rc == 0, output[-3000:]
     test_the_reader_and_replication_accounts_require_tls()
     assert 'Access denied' in ask_with(MAIL[0], '/^tls_/d').stderr
