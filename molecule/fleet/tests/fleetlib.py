@@ -36,11 +36,23 @@ def stop_host(name):
     subprocess.run(['podman', 'stop', '-t', '5', name], check=True, stdout=subprocess.DEVNULL)
 
 
+def platform_mac(name):
+    """The MAC address that molecule.yml gives the container NAME (--mac-address)."""
+    import yaml
+    with open(os.path.join(os.environ['MOLECULE_SCENARIO_DIRECTORY'], 'molecule.yml')) as handle:
+        platforms = yaml.safe_load(handle)['platforms']
+    options = [option for platform in platforms if platform['name'] == name for option in platform.get('extra_opts', [])]
+    return [option.split('=', 1)[1] for option in options if option.startswith('--mac-address=')][0]
+
+
 def start_host(name):
     """Start a stopped fleet container and wait until Ansible reaches it over SSH again,
-    which is what the tests do next (the containers keep their MAC addresses across a
-    restart, molecule.yml, so the controller's neighbour cache stays right)."""
+    which is what the tests do next. It must come back with its own MAC address: with
+    another one, the controller and the other hosts would go on sending to the old one
+    from their neighbour caches (molecule.yml)."""
     subprocess.run(['podman', 'start', name], check=True, stdout=subprocess.DEVNULL)
+    mac = node(name).check_output('cat /sys/class/net/eth0/address')
+    assert mac == platform_mac(name), '%s came back with the MAC %s, not its own %s' % (name, mac, platform_mac(name))
 
     def booted():
         state = node(name).run('systemctl is-system-running').stdout.strip()
