@@ -128,4 +128,3 @@ def start_stopped_hosts():
     for name in stopped:
         start_host(name)
     return stopped
-
