@@ -20,6 +20,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_data 
     problems,
     server_argument_spec,
     server_problems,
+    unsafe_setup_warnings,
 )
 
 
@@ -38,8 +39,10 @@ def _count(number, noun):
 
 def check(args):
     """The task result for validated args: failed with every problem, or unchanged."""
-    found = problems(args['domains'], args['users'], args['aliases'], args['reader'], args['labels'])
+    found = problems(args['domains'], args['users'], args['aliases'], args['reader'], args['labels'],
+                     dovecot=args.get('dovecot'))
     found += server_problems(args.get('server'), args['labels'])
+    warnings = unsafe_setup_warnings(args['reader'], args.get('server'), args['labels'], dovecot=args.get('dovecot'))
     if found:
         return dict(failed=True, changed=False, problems=found,
                     msg='The mail data has %s: %s' % (_count(len(found), 'problem'), '; '.join(found)))
@@ -47,8 +50,11 @@ def check(args):
                _count(len(args['aliases']), 'alias')]
     if args['reader'] is not None:
         checked.append('the read-only account')
-    return dict(changed=False, problems=[],
-                msg='The mail data passed every check: %s and %s' % (', '.join(checked[:-1]), checked[-1]))
+    result = dict(changed=False, problems=[],
+                  msg='The mail data passed every check: %s and %s' % (', '.join(checked[:-1]), checked[-1]))
+    if warnings:
+        result['warnings'] = warnings
+    return result
 
 
 class ActionModule(ActionBase):

@@ -9,6 +9,7 @@ __metaclass__ = type
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.credentials import mail_name_reasons
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps import (
     DEFAULT_LABELS,
     MapsError,
@@ -29,6 +30,8 @@ ARGUMENT_SPEC.update(
     installed=dict(type='bool'),
     config_dir=dict(type='path', default='/etc/postfix'),
     chrooted_map_readers=dict(type='list', elements='str', default=[]),
+    # Goes into debconf's answers when Postfix is installed: one line, one name.
+    mailname=dict(type='raw'),
 )
 
 
@@ -68,6 +71,9 @@ class ActionModule(ActionBase):
                                    args['chrooted_map_readers'], labels, args['tls_ca_certificate'])
             except MapsError as exc:
                 problems = exc.problems
+        if args['mailname'] is not None:
+            problems = problems + ['%s: %r %s' % (labels['mailname'], args['mailname'], reason)
+                                   for reason in mail_name_reasons(args['mailname'])]
         if problems:
             result.update(failed=True, msg='; '.join(problems), problems=problems)
             return result

@@ -134,7 +134,8 @@ def expand_list_files(items, read):
         if not path.startswith('/'):
             out.append(item)
             continue
-        for line in read(path).splitlines():
+        # Lines end at '\n' only, as Postfix reads them.
+        for line in read(path).split('\n'):
             if not line.strip().startswith('#'):
                 out.extend(('!' if negate else '') + pattern for pattern in split_list(line))
     return out

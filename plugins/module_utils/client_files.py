@@ -24,6 +24,7 @@ import tempfile
 import time
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps import option_text
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import strip_extended_attributes
 
 HEADER = '# Managed by mailfleet.postfix_mysql: changes made here are overwritten.\n'
 # Postfix reads a table file again and again, 0.3 s apart, for as long as its mtime is
@@ -121,13 +122,17 @@ def write_temporary(wanted, uid, gid, mode):
     """The new text in a temporary file beside the live one, with its final owner and mode.
 
     mkstemp creates the file 0600 for its creator (root), so nobody else can open it
-    while the text goes in; chown, then chmod, give it the final owner and mode.
+    while the text goes in; an ACL that it got from its directory is dropped, then chown
+    and chmod give it the final owner and mode. It replaces the live file keeping nothing
+    of it (the caller's move), so an ACL or other attribute put on a client file by hand
+    never survives a rewrite.
     """
     directory, base = os.path.split(wanted.path)
     fd, wanted.temp = tempfile.mkstemp(prefix='.%s.' % base, suffix='.new', dir=directory)
     try:
         os.write(fd, wanted.text.encode('utf-8'))
         os.fsync(fd)
+        strip_extended_attributes(fd)
         os.fchown(fd, uid, gid)
         os.fchmod(fd, mode)
     finally:

@@ -20,18 +20,21 @@ __metaclass__ = type
 
 import ipaddress
 import re
-import unicodedata
 from encodings import idna
 
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps import string_type_reasons
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.credentials import (
+    account_name_reasons,
+    breaks_lines,
+    database_name_reasons,
+    password_reasons,
+    string_type_reasons,
+)
 
 # Column sizes of the ISPmail tables, as mail_database creates them. A longer value is
 # refused here rather than cut short (or refused half-way) by the server.
 DOMAIN_LENGTH = 50          # virtual_domains.name
 ADDRESS_LENGTH = 100        # virtual_users.email, virtual_aliases.source and .destination
 PASSWORD_HASH_LENGTH = 150  # virtual_users.password
-READER_USER_LENGTH = 80     # MariaDB's limit for an account name
-READER_PASSWORD_MIN_LENGTH = 2
 DNS_NAME_LENGTH = 253       # RFC 1035, in the ASCII (IDNA) form, without the root dot
 DNS_LABEL_LENGTH = 63
 LOCAL_PART_LENGTH = 64      # RFC 5321 4.5.3.1.1, in octets
@@ -45,6 +48,13 @@ DEFAULT_LABELS = dict(
     reader_standby_user='reader.standby_user',
     reader_password='reader.password',
     reader_hosts='reader.hosts',
+    reader_login_user='reader.login_user',
+    reader_replication_user='reader.replication_user',
+    reader_database='reader.database',
+    reader_columns_only='reader.columns_only',
+    dovecot_user='dovecot.user',
+    dovecot_password='dovecot.password',
+    dovecot_hosts='dovecot.hosts',
     bind_address='server.bind_address',
     replication_role='server.replication_role',
     replication_password='server.replication_password',
@@ -94,6 +104,18 @@ def argument_spec():
             standby_user=dict(type='str'),
             password=dict(type='raw', required=True, no_log=True),
             hosts=dict(type='list', elements='str', required=True),
+            # What the reader's names must differ from, and the database it reads: checked when given.
+            login_user=dict(type='str'),
+            replication_user=dict(type='str'),
+            database=dict(type='str'),
+            # SELECT only on the columns Postfix reads (mail_reader.POSTFIX_COLUMNS).
+            columns_only=dict(type='bool', default=False),
+        )),
+        # An account of Dovecot's own, which may read the password hashes, for when the reader may not.
+        dovecot=dict(type='dict', options=dict(
+            user=dict(type='str', required=True),
+            password=dict(type='raw', required=True, no_log=True),
+            hosts=dict(type='list', elements='str', required=True),
         )),
     )
 
@@ -107,15 +129,11 @@ def _has_blank(text):
     return any(char.isspace() for char in text)
 
 
-def _has_control(text):
-    return any(unicodedata.category(char) == 'Cc' for char in text)
-
-
 def _text_reasons(text):
     reasons = []
     if _has_blank(text):
         reasons.append('contains a blank')
-    if _has_control(text):
+    if breaks_lines(text):
         reasons.append('contains a control character')
     return reasons
 
@@ -170,7 +188,7 @@ def domain_reasons(name, whole=True):
     for label in name.split('.'):
         if not label:
             continue
-        if _has_blank(label) or _has_control(label):
+        if _has_blank(label) or breaks_lines(label):
             ascii_length += 1 + len(label)
             continue
         label_reasons, length = _label_reasons(label)
@@ -231,7 +249,7 @@ def password_hash_reasons(value):
     if not value:
         return ['is required when state is present']
     reasons = []
-    if _has_control(value):
+    if breaks_lines(value):
         reasons.append('contains a control character')
     match = _SCHEME_RE.match(value)
     if match:
@@ -241,36 +259,6 @@ def password_hash_reasons(value):
         reasons.append('is not in a form Dovecot reads: give %s' % HASH_FORMS)
     if len(value) > PASSWORD_HASH_LENGTH:
         reasons.append('is longer than the %d characters virtual_users.password holds' % PASSWORD_HASH_LENGTH)
-    return reasons
-
-
-def reader_password_reasons(password):
-    """Why password cannot be the read-only account's password; the reasons never quote it."""
-    reasons = string_type_reasons(password)
-    if reasons:
-        return reasons
-    if not password:
-        return ['is empty; the read-only account needs a password']
-    reasons = []
-    if len(password) < READER_PASSWORD_MIN_LENGTH:
-        reasons.append('is shorter than %d characters' % READER_PASSWORD_MIN_LENGTH)
-    if password != password.strip():
-        reasons.append('starts or ends with a blank, which a Postfix client file strips')
-    if _has_control(password):
-        reasons.append('contains a line break or another control character, which a Postfix client file cannot hold')
-    return reasons
-
-
-def reader_user_reasons(user):
-    if not user:
-        return ['is empty']
-    reasons = []
-    if len(user) > READER_USER_LENGTH:
-        reasons.append('is %d characters long; MariaDB account names hold at most %d' % (len(user), READER_USER_LENGTH))
-    if user != user.strip():
-        reasons.append('starts or ends with a blank, which a Postfix client file strips')
-    if _has_control(user):
-        reasons.append('contains a control character')
     return reasons
 
 
@@ -284,7 +272,7 @@ def _key(text):
     return (text or '').lower()
 
 
-def problems(domains=None, users=None, aliases=None, reader=None, labels=None):
+def problems(domains=None, users=None, aliases=None, reader=None, labels=None, dovecot=None):
     """Every problem of the mail data, one line each; [] when it may be written.
 
     domains, users, aliases and reader as argument_spec() describes them (defaults filled
@@ -368,17 +356,27 @@ def problems(domains=None, users=None, aliases=None, reader=None, labels=None):
             found.append(_line(label + '.source', source, ['is present, but its domain is listed with state absent']))
 
     if reader is not None:
-        reasons = reader_user_reasons(reader.get('user'))
+        # The rules of credentials.py, which the Postfix role applies to the same account.
+        others = [(names['reader_login_user'], reader.get('login_user')),
+                  (names['reader_replication_user'], reader.get('replication_user'))]
+        reasons = account_name_reasons(reader.get('user'), others)
         if reasons:
             found.append(_line(names['reader_user'], reader.get('user'), reasons))
         standby = reader.get('standby_user')
         if standby is not None:
-            reasons = reader_user_reasons(standby)
-            if not reasons and standby == reader.get('user'):
-                reasons = ['is also %s; the two reader accounts are used in turn and must differ' % names['reader_user']]
+            reasons = account_name_reasons(standby, others + [(names['reader_user'], reader.get('user'))])
             if reasons:
                 found.append(_line(names['reader_standby_user'], standby, reasons))
-        reasons = reader_password_reasons(reader.get('password'))
+        replication_user = reader.get('replication_user')
+        if replication_user is not None:
+            reasons = account_name_reasons(replication_user, [(names['reader_login_user'], reader.get('login_user'))])
+            if reasons:
+                found.append(_line(names['reader_replication_user'], replication_user, reasons))
+        if reader.get('database') is not None:
+            reasons = database_name_reasons(reader.get('database'))
+            if reasons:
+                found.append(_line(names['reader_database'], reader.get('database'), reasons))
+        reasons = password_reasons(reader.get('password'))
         if reasons:
             found.append(_line(names['reader_password'], None, reasons))
         hosts = reader.get('hosts') or []
@@ -389,6 +387,24 @@ def problems(domains=None, users=None, aliases=None, reader=None, labels=None):
             reasons = ['is empty'] if not host else _text_reasons(host)
             if reasons:
                 found.append(_line('%s[%d]' % (names['reader_hosts'], index), host, reasons))
+    if dovecot is not None:
+        reader = reader or {}
+        others = [(names['reader_login_user'], reader.get('login_user')),
+                  (names['reader_replication_user'], reader.get('replication_user')),
+                  (names['reader_user'], reader.get('user')), (names['reader_standby_user'], reader.get('standby_user'))]
+        reasons = account_name_reasons(dovecot.get('user'), others)
+        if reasons:
+            found.append(_line(names['dovecot_user'], dovecot.get('user'), reasons))
+        reasons = password_reasons(dovecot.get('password'))
+        if reasons:
+            found.append(_line(names['dovecot_password'], None, reasons))
+        hosts = dovecot.get('hosts') or []
+        if not hosts:
+            found.append(_line(names['dovecot_hosts'], None, ['is empty; give the hosts Dovecot connects from']))
+        for index, host in enumerate(hosts):
+            reasons = ['is empty'] if not host else _text_reasons(host)
+            if reasons:
+                found.append(_line('%s[%d]' % (names['dovecot_hosts'], index), host, reasons))
     return found
 
 
@@ -467,6 +483,34 @@ def _host_name_reasons(value):
     return ['is neither an IP address nor a host name (%s)' % '; '.join(not_a_name)] if not_a_name else []
 
 
+LOOPBACK_BIND_ADDRESSES = ('127.0.0.1', '::1', 'localhost')
+
+
+def unsafe_setup_warnings(reader, server, labels=None, dovecot=None):
+    """Set-ups that work but expose the mail data, or may lock Dovecot out, as warnings
+    (never a refusal): a reader that may log in from any host, a database reachable off
+    loopback without TLS, a reader kept from the password hashes with no account for Dovecot."""
+    names = dict(DEFAULT_LABELS)
+    names.update(labels or {})
+    warnings = []
+    if (reader or {}).get('columns_only') and not dovecot:
+        warnings.append('%s: the reader no longer reads virtual_users.password, which Dovecot reads to log users '
+                        'in; give Dovecot an account of its own (%s) unless it does not use this database'
+                        % (names['reader_columns_only'], names['dovecot_user']))
+    for index, host in enumerate((reader or {}).get('hosts') or []):
+        if isinstance(host, str) and '%' in host:
+            warnings.append("%s[%d]: %r lets the read-only account log in from any matching host; list the mail "
+                            "hosts' addresses instead" % (names['reader_hosts'], index, host))
+    bind = (server or {}).get('bind_address')
+    if isinstance(bind, str) and bind and not (server or {}).get('tls_certificate'):
+        exposed = [part for part in bind.split(',') if part.strip() not in LOOPBACK_BIND_ADDRESSES]
+        if exposed:
+            warnings.append('%s: %r makes the database reachable from the network without TLS (%s is empty): the '
+                            "reader's password and the mail data cross it in clear text"
+                            % (names['bind_address'], bind, names['tls_certificate']))
+    return warnings
+
+
 def server_problems(server, labels=None):
     """Problems of the server settings: bind_address (one address, a comma list of them, or *)
     and what replication needs. A value that would stop MariaDB from starting, or replication
@@ -493,8 +537,8 @@ def server_problems(server, labels=None):
         reasons = string_type_reasons(password)
         if not reasons and not password:
             reasons = ['is empty; replication needs a password for its account']
-        elif not reasons and _has_control(password):
-            reasons = ['contains a line break or another control character']
+        elif not reasons and breaks_lines(password):
+            reasons = ['contains a control character or a line separator']
         if reasons:
             found.append(_line(names['replication_password'], None, reasons))
     if role == 'primary':

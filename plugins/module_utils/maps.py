@@ -24,6 +24,11 @@ __metaclass__ = type
 import hashlib
 import re
 
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.credentials import (
+    account_name_reasons,
+    database_name_reasons,
+    password_reasons,
+)
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
     PostconfError,
     normalize_request,
@@ -93,6 +98,7 @@ DEFAULT_LABELS = dict(
     tls_ca_certificate='tls_ca_certificate',
     checks='checks',
     config_dir='config_dir',
+    mailname='mailname',
 )
 
 
@@ -181,28 +187,6 @@ def option_text(value):
     if isinstance(value, bool):
         return 'yes' if value else 'no'
     return '%s' % (value,)
-
-
-def kind_of(value):
-    """A value's kind in the user's words (Ansible hands tagged subclasses of list and dict)."""
-    if isinstance(value, dict):
-        return 'mapping'
-    if isinstance(value, (list, tuple)):
-        return 'list'
-    if isinstance(value, bool):
-        return 'boolean'
-    if isinstance(value, (int, float)):
-        return 'number'
-    return type(value).__name__
-
-
-def string_type_reasons(value):
-    """Why a value that must be text is not: Ansible would turn a list or a mapping given
-    for a str option into its Python text ("['...']") without a word, and for a password
-    that text would become the password. None (not given) is left to the other rules."""
-    if value is None or isinstance(value, str):
-        return []
-    return ['must be a single string, not a %s' % kind_of(value)]
 
 
 def version_tuple(version):
@@ -393,18 +377,10 @@ def check_connection(hosts, user, password, dbname, options, labels=None):
         problems.append('%s: give at least one database host' % labels['hosts'])
     else:
         problems.extend(p for p in (host_problem(labels['hosts'], h) for h in hosts) if p)
-    for key in ('user', 'dbname'):
-        value = {'user': user, 'dbname': dbname}[key]
-        problem = _one_line_problem(labels[key], value)
-        if problem:
-            problems.append(problem)
-    if string_type_reasons(password):
-        problems.extend('%s %s' % (labels['password'], reason) for reason in string_type_reasons(password))
-    elif not password:
-        problems.append('%s must not be empty' % labels['password'])
-    elif re.search(r'[\r\n\0]', password) or password != password.strip():
-        problems.append('%s must be one line without leading or trailing blanks (Postfix strips them)'
-                        % labels['password'])
+    # The rules of credentials.py, which the database role applies to the same account.
+    problems.extend('%s: %r %s' % (labels['user'], user, reason) for reason in account_name_reasons(user))
+    problems.extend('%s: %r %s' % (labels['dbname'], dbname, reason) for reason in database_name_reasons(dbname))
+    problems.extend('%s %s' % (labels['password'], reason) for reason in password_reasons(password))
     problems.extend(check_options(options or {}, labels['options']))
     return problems
 
@@ -459,12 +435,9 @@ def check_all(maps, hosts, user, password, dbname, options, union_parameters=(),
     problems = check_maps(maps, labels, origins)
     problems.extend(tls_ca_problems(tls_ca_certificate, options, labels))
     if standby_user is not None:
-        problem = _one_line_problem(labels_for(labels)['standby_user'], standby_user)
-        if problem:
-            problems.append(problem)
-        elif standby_user == user:
-            problems.append('%s: %r is also %s; the two reader accounts are used in turn and must differ'
-                            % (labels_for(labels)['standby_user'], standby_user, labels_for(labels)['user']))
+        label = labels_for(labels)['standby_user']
+        problems.extend('%s: %r %s' % (label, standby_user, reason) for reason in
+                        account_name_reasons(standby_user, [(labels_for(labels)['user'], user)]))
     if retry_interval is not None and (isinstance(retry_interval, bool) or not isinstance(retry_interval, int)
                                        or retry_interval < 1):
         problems.append('%s: %r is not a whole number of seconds of at least 1 (Postfix refuses 0)'

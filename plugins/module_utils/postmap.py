@@ -233,10 +233,13 @@ def parse_client_file(text):
     does, which is how a mis-indented ``password`` line ends up inside the ``user``
     value and in Postfix's "Access denied for user ..." message). secrets holds the
     value of every secret-looking key, also when it sits on a continuation line.
+
+    Lines end at '\n' only, as Postfix reads them: str.splitlines() would also end one at
+    a U+2028 or a form feed inside a password, and the mask would miss the rest of it.
     """
     logical = []
     secrets = set()
-    for raw in text.splitlines():
+    for raw in text.split('\n'):
         stripped = raw.strip()
         if not stripped or stripped.startswith('#'):
             continue

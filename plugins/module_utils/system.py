@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import os
 import stat
 import tempfile
@@ -58,13 +59,30 @@ def read_text(path):
         return None
 
 
+def strip_extended_attributes(fd):
+    """Drop every extended attribute of a new file but the kernel's security labels
+    (SELinux): above all the access ACL that a default ACL of its directory gave it, which
+    could let others read it while its mode bits say they may not. Nothing on a file
+    system without extended attributes."""
+    try:
+        names = os.listxattr(fd)
+    except OSError as exc:
+        if exc.errno in (errno.ENOTSUP, errno.EOPNOTSUPP):
+            return
+        raise
+    for name in names:
+        if not name.startswith('security.'):
+            os.removexattr(fd, name)
+
+
 def replace_file(module, path, text, uid, gid, mode):
     """Put TEXT at PATH whole, owned UID:GID with MODE, never readable by others meanwhile.
 
     The text goes into a temporary file beside PATH, created 0600 for root (mkstemp), given
-    its owner and mode, then moved over PATH with atomic_move. A new PATH would arrive with
-    0666 & ~umask (atomic_move), so the umask is 077 for the move and the final owner and
-    mode are set again afterwards.
+    its owner and mode and no extended attributes, then moved over PATH with atomic_move,
+    which keeps nothing of the file it replaces (an ACL someone put on it goes with it). A
+    new PATH would arrive with 0666 & ~umask (atomic_move), so the umask is 077 for the move
+    and the final owner and mode are set again afterwards.
     """
     directory, base = os.path.split(path)
     fd, temp = tempfile.mkstemp(prefix='.%s.' % base, suffix='.new', dir=directory)
@@ -72,6 +90,7 @@ def replace_file(module, path, text, uid, gid, mode):
         try:
             os.write(fd, text.encode('utf-8'))
             os.fsync(fd)
+            strip_extended_attributes(fd)
             os.fchown(fd, uid, gid)
             os.fchmod(fd, mode)
         finally:

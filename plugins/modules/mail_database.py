@@ -49,8 +49,11 @@ options:
     default: mailserver
   reader:
     description:
-      - The read-only account Postfix logs in with. It gets SELECT on O(login_db) and nothing else, from
-        each of O(reader.hosts); privileges it has beyond that are revoked.
+      - The read-only account Postfix logs in with. It gets SELECT on O(login_db) (or, with
+        O(reader.columns_only), on the columns Postfix reads) and nothing else, from each of O(reader.hosts).
+      - An existing account of that name with more than that stops the module before it changes anything,
+        naming the account and the privileges, since it takes away nothing it did not give. SELECT on tables
+        or columns of O(login_db) is less than it has anyway and left alone.
       - Account changes are not transactional in MariaDB; they are made after the content is committed.
       - Leave it out to manage no account.
     type: dict
@@ -58,7 +61,9 @@ options:
       user:
         description:
           - The account name. Not empty, at most 80 characters (MariaDB's limit), without leading or
-            trailing blanks or control characters.
+            trailing blanks, control characters or line separators. Not an account of the server itself
+            (C(root), C(mysql), C(mariadb.sys), C(debian-sys-maint)), nor O(login_user) or
+            O(reader.replication_user).
         type: str
         default: mailuser
       standby_user:
@@ -76,9 +81,9 @@ options:
           - Its password. Compared with the stored C(mysql_native_password) hash (the default of Debian's
             MariaDB) and only changed when it differs; for accounts with another authentication plugin
             it is set when the account is created, and a warning says it was not compared.
-          - At least 2 characters, without leading or trailing blanks and without line breaks or other
-            control characters. Postfix's client files (mysql_table(5)) strip such blanks and cannot hold
-            a line break, so such a password would never work there.
+          - At least 2 characters, without leading or trailing blanks, control characters or Unicode line
+            and paragraph separators. Postfix's client files (mysql_table(5)) strip such blanks and cannot
+            hold a line break, so such a password would never work there.
           - A single string; a list or a mapping is refused.
         type: raw
         required: true
@@ -93,6 +98,20 @@ options:
         description: Remove the account from every host not in O(reader.hosts).
         type: bool
         default: true
+      columns_only:
+        description:
+          - V(true) gives the account SELECT only on the columns Postfix's maps read, C(virtual_domains)
+            (C(id), C(name)), C(virtual_users) (C(domain_id), C(email)) and C(virtual_aliases) (C(domain_id),
+            C(source), C(destination)), not on the password hashes or the quotas, which only Dovecot needs;
+            give Dovecot its own account with O(dovecot). Recommended for a new installation.
+          - V(false), as the ISPmail guide sets it up (Dovecot logging in with the same account), SELECT on
+            the whole of O(login_db).
+          - Switching either way takes back the grants this module gave in the other mode.
+        type: bool
+        default: false
+      replication_user:
+        description: The replication account, which the reader accounts must differ from (as from O(login_user)).
+        type: str
       require_tls:
         description:
           - V(true) has the account C(REQUIRE SSL), so the server refuses a plaintext login even with the right
@@ -100,6 +119,29 @@ options:
             C(REQUIRE NONE). Left out, the requirement stays as it is.
           - The server needs TLS configured (M(mailfleet.postfix_mysql.mariadb_server_settings) O(mailfleet.postfix_mysql.mariadb_server_settings#module:tls)).
         type: bool
+  dovecot:
+    description:
+      - An account of Dovecot's own, with SELECT on the whole of O(login_db) (it reads the password hashes and
+        the quotas), from each of O(dovecot.hosts) only; its TLS requirement follows O(reader.require_tls).
+        Use it with O(reader.columns_only).
+      - The same rules as O(reader) for the name and the password, and a name of its own. An existing account
+        of that name with more than that stops the module, as for O(reader).
+      - Leave it out to manage none; an account made earlier is then left as it is.
+    type: dict
+    suboptions:
+      user:
+        description: The account name.
+        type: str
+        required: true
+      password:
+        description: Its password. Never shown.
+        type: raw
+        required: true
+      hosts:
+        description: The hosts Dovecot connects from (the mail hosts, or C(localhost) where Dovecot runs beside the database).
+        type: list
+        elements: str
+        required: true
   schema:
     description:
       - V(present) creates the missing tables (InnoDB, utf8mb4, foreign keys with C(ON DELETE CASCADE)).
@@ -452,9 +494,18 @@ def plan_reader(cursor, db, reader):
         pair = PairState(reader['user'], reader['standby_user'], cursor.fetchall())
         user = pair.active(reader['password'])
         locked_hosts = pair.locked_hosts(user)
-    return ReaderPlan(user, db).plan(reader['password'], reader['hosts'], read_accounts(cursor, user),
-                                     grants_reader(cursor, user), revoke_other_hosts=reader['revoke_other_hosts'],
-                                     locked_hosts=locked_hosts, require_tls=reader.get('require_tls'))
+    return ReaderPlan(user, db, columns_only=reader.get('columns_only')).plan(
+        reader['password'], reader['hosts'], read_accounts(cursor, user), grants_reader(cursor, user),
+        revoke_other_hosts=reader['revoke_other_hosts'], locked_hosts=locked_hosts, require_tls=reader.get('require_tls'))
+
+
+def plan_dovecot(cursor, db, dovecot, require_tls):
+    """The plan for Dovecot's own account: SELECT on the whole mail database (it reads the
+    password hashes and the quotas), from its hosts only."""
+    user = dovecot['user']
+    return ReaderPlan(user, db, kind='Dovecot account').plan(
+        dovecot['password'], dovecot['hosts'], read_accounts(cursor, user), grants_reader(cursor, user),
+        revoke_other_hosts=True, require_tls=require_tls)
 
 
 def main():
@@ -467,13 +518,21 @@ def main():
     argument_spec.update(mail_data_argument_spec())
     argument_spec['reader']['options']['revoke_other_hosts'] = dict(type='bool', default=True)
     argument_spec['reader']['options']['require_tls'] = dict(type='bool')
+    # Checked against this module's own login_user and login_db.
+    del argument_spec['reader']['options']['login_user']
+    del argument_spec['reader']['options']['database']
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
 
     params = module.params
     db = params['login_db']
     reader = params['reader']
+    if reader is not None:
+        # The reader may be neither the account this module logs in with, nor read another database.
+        reader = dict(reader, login_user=params['login_user'], database=db)
     # Bad data fails here, before the connection: nothing is read, nothing is changed.
-    problems = mail_data_problems(params['domains'], params['users'], params['aliases'], reader)
+    problems = mail_data_problems(params['domains'], params['users'], params['aliases'], reader,
+                                  labels=dict(reader_login_user='login_user', reader_database='login_db'),
+                                  dovecot=params['dovecot'])
     if problems:
         module.fail_json(msg='Nothing was changed; %d problem%s in the mail data: %s'
                          % (len(problems), '' if len(problems) == 1 else 's', '; '.join(problems)),
@@ -482,6 +541,7 @@ def main():
 
     result = dict(changed=False, created_database=False, created_tables=[], changes=[])
     reader_plan = None
+    account_plans = []  # the reader's, and Dovecot's account
     try:
         cursor.execute('SELECT 1 FROM information_schema.schemata WHERE schema_name = %s', (db,))
         result['created_database'] = not cursor.fetchall()
@@ -506,12 +566,19 @@ def main():
 
         if reader is not None:
             reader_plan = plan_reader(cursor, db, reader)
-            for warning in reader_plan.warnings:
+            account_plans.append(reader_plan)
+        if params['dovecot'] is not None:
+            account_plans.append(plan_dovecot(cursor, db, params['dovecot'], (reader or {}).get('require_tls')))
+        refusals = [refusal for account_plan in account_plans for refusal in account_plan.refusals]
+        if refusals:
+            module.fail_json(msg='Nothing was changed: ' + '; '.join(refusals), problems=refusals, **result)
+        for account_plan in account_plans:
+            for warning in account_plan.warnings:
                 module.warn(warning)
-        result['changes'] = plan.changes + (reader_plan.changes if reader_plan else [])
+        result['changes'] = plan.changes + [change for account_plan in account_plans for change in account_plan.changes]
         result['reader_user'] = reader_plan.user if reader_plan else None
         result['changed'] = bool(result['created_database'] or missing or plan.statements
-                                 or (reader_plan and reader_plan.statements))
+                                 or any(account_plan.statements for account_plan in account_plans))
 
         if result['changed'] and not module.check_mode:
             # DDL commits implicitly in MariaDB, so database and tables come first; the
@@ -526,8 +593,9 @@ def main():
             for sql, args in plan.statements:
                 cursor.execute(sql, args)
             connection.commit()
-            for sql, args in (reader_plan.statements if reader_plan else []):
-                cursor.execute(sql, args)
+            for account_plan in account_plans:
+                for sql, args in account_plan.statements:
+                    cursor.execute(sql, args)
     except mysql_driver.Error as e:
         connection.rollback()
         module.fail_json(msg='Database %s: %s; the content is as it was before, account changes (if any) '
@@ -539,10 +607,11 @@ def main():
         header = '%s (%s)' % (db, params['login_unix_socket'] or params['login_host'])
         result['diff'] = dict(
             before_header=header, after_header=header,
-            before=''.join('%s\n' % line for line in plan.before + (reader_plan.before if reader_plan else [])),
+            before=''.join('%s\n' % line for line in plan.before
+                           + [line for account_plan in account_plans for line in account_plan.before]),
             after=''.join('%s\n' % line for line in (['database %s' % db] if result['created_database'] else [])
                           + ['table %s' % t for t in missing] + plan.after
-                          + (reader_plan.after if reader_plan else [])),
+                          + [line for account_plan in account_plans for line in account_plan.after]),
         )
     module.exit_json(**result)
 

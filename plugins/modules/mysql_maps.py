@@ -734,7 +734,9 @@ def run_module(held):
         # that it is never readable by others before it gets its group and mode below.
         old_umask = os.umask(0o077)
         try:
-            module.atomic_move(temp, path, unsafe_writes=p['unsafe_writes'])
+            # The temporary file already has its owner and mode: nothing of the file it
+            # replaces is kept (keep_dest_attrs would carry over an ACL put on it by hand).
+            module.atomic_move(temp, path, unsafe_writes=p['unsafe_writes'], keep_dest_attrs=False)
         finally:
             os.umask(old_umask)
 

@@ -20,9 +20,10 @@ description:
   - O(state=prepared) gives the idle account the new O(password), SELECT on O(login_db) from each of O(hosts)
     (nothing else), and unlocks it; the account in use is left as it is. Returns RV(new_user) and
     RV(old_user) for the mail hosts to move to.
-  - O(state=finished) locks the old account (C(ACCOUNT LOCK)), after checking that no mail host still names it
-    (O(users_in_use)) and waiting until no session of it is left on the server (C(information_schema.PROCESSLIST));
-    when either check fails, nothing is locked and the task fails, naming what still uses it.
+  - O(state=finished) locks the old account (C(ACCOUNT LOCK)), after checking that every mail host answered
+    (O(unanswered) is empty), that none of them still names it (O(users_in_use)), and waiting until no session of
+    it is left on the server (C(information_schema.PROCESSLIST)); when a check fails, nothing is locked and the
+    task fails, naming what may still use it.
   - Both states decide from what the server says, so a rotation that was interrupted at any point finishes
     when it is run again, and a finished one changes nothing. The P(mailfleet.postfix_mysql.mailfleet_database#role)
     role keeps the account in use the same way, so that ordinary runs stay unchanged after a rotation.
@@ -68,6 +69,27 @@ options:
         here is taken for the old one.
     type: dict
     default: {}
+  unanswered:
+    description:
+      - The mail hosts that should have been asked for O(users_in_use) but did not answer (unreachable, or down).
+      - With O(state=finished), the old account is not locked while this is not empty, unless
+        O(lock_despite_unanswered), since such a host may be alive and still log in with it, and would defer all
+        mail from the lock on.
+    type: list
+    elements: str
+    default: []
+  lock_despite_unanswered:
+    description:
+      - Lock the old account although the mail hosts in O(unanswered) did not answer. They defer mail from
+        then on, until their next ordinary run moves them to the new account.
+    type: bool
+    default: false
+  columns_only:
+    description:
+      - With O(state=prepared), the new account gets SELECT only on the columns Postfix reads, as
+        O(mailfleet.postfix_mysql.mail_database#module:reader.columns_only) describes.
+    type: bool
+    default: false
   require_tls:
     description:
       - With O(state=prepared), V(true) has the new account C(REQUIRE SSL), V(false) C(REQUIRE NONE); left out,
@@ -190,10 +212,11 @@ def choose(pair, password, users_in_use):
 
 def prepare(module, cursor, params, pair):
     new, old = choose(pair, params['password'], params['users_in_use'])
-    plan = ReaderPlan(new, params['login_db']).plan(params['password'], params['hosts'], read_accounts(cursor, new),
-                                                    grants_reader(cursor, new), revoke_other_hosts=True,
-                                                    locked_hosts=pair.locked_hosts(new),
-                                                    require_tls=params['require_tls'])
+    plan = ReaderPlan(new, params['login_db'], columns_only=params['columns_only']).plan(
+        params['password'], params['hosts'], read_accounts(cursor, new), grants_reader(cursor, new),
+        revoke_other_hosts=True, locked_hosts=pair.locked_hosts(new), require_tls=params['require_tls'])
+    if plan.refusals:
+        raise RotationError('; '.join(plan.refusals))
     for warning in plan.warnings:
         module.warn(warning)
     if not module.check_mode:
@@ -216,6 +239,13 @@ def finish(module, cursor, params, pair):
     still = sorted(host for host, users in params['users_in_use'].items() if old in (users or []))
     if still:
         raise RotationError('%s was not locked: the client files of %s still name it' % (old, ', '.join(still)))
+    unanswered = sorted(params['unanswered'])
+    if unanswered and not params['lock_despite_unanswered']:
+        raise RotationError('%s was not locked: the mail host(s) %s did not answer, and may still log in with it. '
+                            'Run the rotation again once they answer, or lock it anyway with '
+                            'lock_despite_unanswered (mailfleet_rotation_lock_unanswered=true in '
+                            'rotate_db_password.yml): they defer mail until their next ordinary run'
+                            % (old, ', '.join(unanswered)))
     if not module.check_mode:
         deadline = time.time() + params['sessions_timeout']
         while True:
@@ -243,8 +273,11 @@ def main():
         hosts=dict(type='list', elements='str', required=True),
         login_db=dict(type='str', default='mailserver'),
         users_in_use=dict(type='dict', default={}),
+        unanswered=dict(type='list', elements='str', default=[]),
+        lock_despite_unanswered=dict(type='bool', default=False),
         sessions_timeout=dict(type='int', default=120),
         require_tls=dict(type='bool'),
+        columns_only=dict(type='bool', default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params

@@ -104,7 +104,10 @@ options:
     type: dict
     suboptions:
       user:
-        description: The account name; not empty, at most 80 characters, no leading or trailing blanks.
+        description:
+          - The account name; not empty, at most 80 characters, no leading or trailing blanks, no control
+            characters or line separators; not an account of the server itself (C(root), C(mysql),
+            C(mariadb.sys), C(debian-sys-maint)), nor O(reader.login_user) or O(reader.replication_user).
         type: str
         default: mailuser
       standby_user:
@@ -112,14 +115,53 @@ options:
         type: str
       password:
         description:
-          - Its password; at least 2 characters, no leading or trailing blanks, no line breaks or other control
-            characters (a Postfix client file strips the blanks and cannot hold a line break).
+          - Its password; at least 2 characters, no leading or trailing blanks, no control characters and no
+            Unicode line or paragraph separators (a Postfix client file strips the blanks and cannot hold a line
+            break).
           - Never shown, not even in a failure message.
           - A single string; a list or a mapping is refused.
         type: raw
         required: true
       hosts:
-        description: The hosts the account may connect from; at least one, each without blanks.
+        description:
+          - The hosts the account may connect from; at least one, each without blanks.
+          - A host with C(%) gets a warning, as does a server listening off loopback without TLS.
+        type: list
+        elements: str
+        required: true
+      login_user:
+        description: The account the role logs in with; O(reader.user) and O(reader.standby_user) must differ from it.
+        type: str
+      replication_user:
+        description:
+          - The replication account; the reader accounts must differ from it, and it must be a name of its own too.
+        type: str
+      database:
+        description: The mail database's name; 1 to 64 letters, digits or C(_).
+        type: str
+      columns_only:
+        description:
+          - Whether the reader gets SELECT only on the columns Postfix reads (see
+            O(mailfleet.postfix_mysql.mail_database#module:reader.columns_only)); without O(dovecot), a warning says
+            that Dovecot then needs an account of its own.
+        type: bool
+        default: false
+  dovecot:
+    description:
+      - Dovecot's own account, as O(mailfleet.postfix_mysql.mail_database#module:dovecot) takes it. Leave it out
+        to check none.
+    type: dict
+    suboptions:
+      user:
+        description: The account name; the rules of O(reader.user), and none of the other accounts' names.
+        type: str
+        required: true
+      password:
+        description: Its password; the rules of O(reader.password). Never shown.
+        type: raw
+        required: true
+      hosts:
+        description: The hosts Dovecot connects from; at least one, each without blanks.
         type: list
         elements: str
         required: true
@@ -200,6 +242,34 @@ options:
         description: The name for O(reader.hosts).
         type: str
         default: reader.hosts
+      reader_login_user:
+        description: The name for O(reader.login_user).
+        type: str
+        default: reader.login_user
+      reader_replication_user:
+        description: The name for O(reader.replication_user).
+        type: str
+        default: reader.replication_user
+      reader_database:
+        description: The name for O(reader.database).
+        type: str
+        default: reader.database
+      reader_columns_only:
+        description: The name for O(reader.columns_only).
+        type: str
+        default: reader.columns_only
+      dovecot_user:
+        description: The name for O(dovecot.user).
+        type: str
+        default: dovecot.user
+      dovecot_password:
+        description: The name for O(dovecot.password).
+        type: str
+        default: dovecot.password
+      dovecot_hosts:
+        description: The name for O(dovecot.hosts).
+        type: str
+        default: dovecot.hosts
       bind_address:
         description: The name for O(server.bind_address).
         type: str

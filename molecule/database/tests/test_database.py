@@ -156,9 +156,20 @@ PLAIN_TEXT = 'Plain-Text-Secret-1'
      "mailfleet_database_bind_address: '127.0.0.1 10.0.0.5' contains a blank"),
     ({'mailfleet_database_replication_role': 'primary', 'mailfleet_database_replication_hosts': ['10.0.0.12']},
      'mailfleet_database_replication_password is empty; replication needs a password'),
+    ({'mailfleet_database_reader_user': 'root'},
+     "mailfleet_database_reader_user: 'root' is an account of the database server itself"),
+    ({'mailfleet_database_reader_user': 'debian-sys-maint'},
+     "mailfleet_database_reader_user: 'debian-sys-maint' is an account of the database server itself"),
+    ({'mailfleet_database_reader_standby_user': 'replicator'},
+     "mailfleet_database_reader_standby_user: 'replicator' is also mailfleet_database_replication_user"),
+    ({'mailfleet_database_name': 'mail%server'},
+     "mailfleet_database_name: 'mail%server' must be 1 to 64 letters, digits or _"),
+    ({'mailfleet_database_reader_password': u'Reader\u2028pass-word'},
+     'mailfleet_database_reader_password contains a control character or a line separator'),
 ], ids=['domain-blank-and-double-dot', 'domain-empty', 'alias-destination-empty', 'reader-password-empty',
         'reader-password-one-character', 'password-hash-plain-text', 'reader-password-list', 'bind-address-two',
-        'primary-without-replication-password'])
+        'primary-without-replication-password', 'reader-root', 'reader-debian-sys-maint', 'standby-replication',
+        'database-name-percent', 'reader-password-line-separator'])
 def test_bad_data_fails_first_with_a_readable_message(extra_vars, message):
     """Refused by the role's first task, on the controller: nothing installed, nothing changed."""
     before = [content_and_reader(host) for host in all_hosts()]
@@ -180,23 +191,81 @@ def test_argument_spec_refuses_bad_input():
     assert 'mailfleet_database_domains' in output and 'gone' in output and 'must be one of' in output
 
 
-def test_extra_privileges_and_a_changed_password_are_put_right():
-    """What someone did to the reader by hand is undone by the next run: one module call."""
+def test_a_changed_password_is_put_right():
+    """A reader password changed by hand is set back by the next run: one module call."""
     for host in all_hosts():
-        sql(host, "GRANT INSERT ON %s.* TO '%s'@'127.0.0.1'" % (DB, READER))
         sql(host, "ALTER USER '%s'@'127.0.0.1' IDENTIFIED BY 'changed-by-hand'" % READER)
     rc, output, recap = run_playbook('converge.yml', '--diff', '-v')
     assert rc == 0, output
     assert all(counts['changed'] == 1 for counts in recap.values()), output
     assert 'update reader mailuser@127.0.0.1 password' in output
-    assert 'update reader mailuser@127.0.0.1 privileges' in output
     assert reader_password() not in output and 'changed-by-hand' not in output
     for host in all_hosts():
         assert sql(host, 'SELECT COUNT(*) FROM virtual_domains', user=READER, password=reader_password(host),
                    database=DB)
-        insert = sql(host, "INSERT INTO virtual_domains (name) VALUES ('evil.example')", user=READER,
-                     password=reader_password(host), database=DB, check=False)
-        assert insert.rc != 0 and 'denied' in insert.stderr
+    rc, output, recap = run_playbook('converge.yml')
+    assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()), output
+
+
+def test_extra_privileges_stop_the_run_and_are_named_not_taken_away():
+    """More than SELECT on the mail database was given on purpose, or the name is another
+    account's: the role does not take it away, it stops before changing anything, names the
+    account and the privileges, and says what to do."""
+    for host in all_hosts():
+        sql(host, "GRANT INSERT ON %s.* TO '%s'@'127.0.0.1'" % (DB, READER))
+    try:
+        before = [content_and_reader(host) for host in all_hosts()]
+        rc, output, recap = run_playbook('converge.yml', '--diff', '-v')
+        assert rc != 0, output
+        assert ('the account mailuser@127.0.0.1 has more than SELECT on %s: INSERT ON %s.*' % (DB, DB)) in output, output
+        assert "revoke them yourself (REVOKE ... FROM 'mailuser'@'127.0.0.1')" in output, output
+        assert reader_password() not in output
+        assert [content_and_reader(host) for host in all_hosts()] == before
+        for host in all_hosts():
+            grants = sql(host, "SHOW GRANTS FOR '%s'@'127.0.0.1'" % READER)
+            assert any('INSERT' in row[0] for row in grants), grants
+    finally:
+        for host in all_hosts():
+            sql(host, "REVOKE INSERT ON %s.* FROM '%s'@'127.0.0.1'" % (DB, READER))
+    rc, output, recap = run_playbook('converge.yml')
+    assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()), output
+
+
+DOVECOT_PASSWORD = 'Dove#cot test-pw'
+
+
+def reads(host, user, password, query):
+    result = sql(host, query, user=user, password=password, database=DB, check=False)
+    return result.rc == 0, result.stderr
+
+
+def test_a_reader_on_the_columns_postfix_reads_and_dovecot_with_an_account_of_its_own():
+    """mailfleet_database_reader_columns_only: the reader reads what Postfix's maps need and not
+    the password hashes; Dovecot's own account reads them. Unchanged on the next run; back to
+    the guide's set-up when the option is dropped."""
+    least = json.dumps({'mailfleet_database_reader_columns_only': True, 'mailfleet_database_dovecot_user': 'dovecot_test',
+                        'mailfleet_database_dovecot_password': DOVECOT_PASSWORD})
+    try:
+        rc, output, recap = run_playbook('converge.yml', '--diff', '-e', least)
+        assert rc == 0 and all(counts['changed'] == 1 for counts in recap.values()), output
+        assert DOVECOT_PASSWORD not in output and reader_password() not in output
+        for host in all_hosts():
+            for query in ("SELECT id, name FROM virtual_domains WHERE name = 'example.org'",
+                          "SELECT email FROM virtual_users WHERE email = 'john@example.org'",
+                          "SELECT destination FROM virtual_aliases WHERE source = 'jack@example.org'"):
+                assert reads(host, READER, reader_password(), query)[0], query
+            allowed, message = reads(host, READER, reader_password(), 'SELECT password FROM virtual_users')
+            assert not allowed and 'denied' in message, message
+            assert reads(host, 'dovecot_test', DOVECOT_PASSWORD, 'SELECT email, password, quota FROM virtual_users')[0]
+        rc, output, recap = run_playbook('converge.yml', '-e', least)
+        assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()), output
+    finally:
+        rc, output, recap = run_playbook('converge.yml')
+        for host in all_hosts():
+            sql(host, "DROP USER IF EXISTS 'dovecot_test'@'127.0.0.1'")
+    assert rc == 0, output
+    for host in all_hosts():
+        assert reads(host, READER, reader_password(), 'SELECT password FROM virtual_users')[0]
     rc, output, recap = run_playbook('converge.yml')
     assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()), output
 

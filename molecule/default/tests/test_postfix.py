@@ -381,7 +381,7 @@ def test_overriding_one_map_by_name_changes_only_that_map():
     ({'mailfleet_postfix_map_options': {'tls_verify': True}},
      ["mailfleet_postfix_map_options: 'tls_verify' is not a mysql_table(5) option"]),
     ({'mailfleet_postfix_db_hosts': ['db1:port']}, ['mailfleet_postfix_db_hosts', 'the port must be a number']),
-    ({'mailfleet_postfix_db_password': ' padded'}, ['mailfleet_postfix_db_password must be one line without']),
+    ({'mailfleet_postfix_db_password': ' padded'}, ['mailfleet_postfix_db_password starts or ends with a blank']),
     ({'mailfleet_postfix_db_password': ['Pw-List-One-913', 'Pw-List-Two-913']},
      ['mailfleet_postfix_db_password must be a single string, not a list']),
     ({'mailfleet_postfix_extra_settings': {'virtual_alias_maps': 'hash:/etc/postfix/virtual'}},
@@ -392,8 +392,14 @@ def test_overriding_one_map_by_name_changes_only_that_map():
      ['mutually exclusive', 'map|parameter']),
     ({'mailfleet_postfix_maps': [{'name': 'email2email', 'state': 'absent'}]},
      ["mailfleet_postfix_checks[3]: map 'email2email' is not a present map"]),
+    ({'mailfleet_postfix_db_user': 'root'}, ["mailfleet_postfix_db_user: 'root' is an account of the database server"]),
+    ({'mailfleet_postfix_db_password': u'Te5t#line\u2028separated'},
+     ['mailfleet_postfix_db_password contains a control character or a line separator']),
+    ({'mailfleet_postfix_db_name': 'mail%server'}, ["mailfleet_postfix_db_name: 'mail%server' must be 1 to 64 letters"]),
+    ({'mailfleet_postfix_mailname': 'mail.example.org\npostfix postfix/main_mailer_type select No configuration'},
+     ['mailfleet_postfix_mailname: ', 'a mail name is one domain name']),
 ], ids=['state', 'name', 'no-query', 'option', 'port', 'password-blank', 'password-list', 'settings-fight', 'sender-login', 'checks',
-        'check-of-a-retired-map'])
+        'check-of-a-retired-map', 'user-root', 'password-line-separator', 'dbname-percent', 'mailname-newline'])
 def test_bad_input_fails_on_the_controller_before_the_host_is_asked(extra, fragments):
     before = [snapshot(h) for h in converged_hosts()]
     rc, output, recap = run_playbook('postfix-only.yml', '-e', json.dumps(extra))

@@ -7,15 +7,17 @@ included) by the next run, and two runs at once take turns."""
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import threading
 import time
+from shlex import quote
 
 import pytest
 
 from fleetlib import ADDRESS, DB1, DB2, MAIL, node, wait_for_replication
-from mailfleet_testlib import playbook_command, run_playbook, scenario_vars
+from mailfleet_testlib import playbook_command, run_playbook, scenario_vars, wait_until
 
 # SMTP comes from here: a container of the scenario's network, not the mail host itself.
 PROBE_FROM = DB2
@@ -91,9 +93,95 @@ def set_db(name, state):
         host.check_output('systemctl %s %s', state, unit)
 
 
+# ------------------------------------------------------------------ the recovery service
+
+WATCHER = 'mailfleet-postfix-db-recovery'
+# Lines in the very words of Postfix's failure messages, naming the fleet's own database
+# hosts and client files: what an SMTP client or a local user could try to make the
+# recovery service reload Postfix with.
+FORGED = [
+    "warning: connect to mysql server %s: Can't connect to server on '%s' (115)" % (ADDRESS[DB1], ADDRESS[DB1]),
+    'warning: mysql:/etc/postfix/mysql-virtual-mailbox-domains.cf lookup error for "x@example.org"',
+    'warning: virtual_mailbox_domains: proxy:mysql:/etc/postfix/mysql-virtual-mailbox-domains.cf: table lookup problem',
+    'warning: mysql:/etc/postfix/mysql-virtual-alias-maps.cf: query failed: Lost connection to server during query',
+]
+# SMTP sessions whose commands smtpd writes into its log (a non-SMTP command is logged
+# verbatim; a refused recipient is logged with its address).
+FORGED_SMTP = r"""
+import socket, sys
+for server in sys.argv[1:]:
+    for lines in ([b'GET mysql:/etc/postfix/mysql-virtual-mailbox-domains.cf lookup error for y'],
+                  [b'POST warning: connect to mysql server %(db)s: forged'],
+                  [b'EHLO forger.invalid', b'MAIL FROM:<warning: connect to mysql server %(db)s: x@forger.invalid>',
+                   b'RCPT TO:<"warning: connect to mysql server %(db)s: x"@example.com>', b'QUIT']):
+        client = socket.create_connection((server, 25), timeout=10)
+        client.recv(1000)
+        for line in lines:
+            client.sendall(line + b'
+')
+            client.recv(1000)
+        client.close()
+""" % {'db': ADDRESS[DB1]}
+
+
+def journal_since(name, since, *matches):
+    return node(name).check_output('journalctl --no-pager --quiet --output=cat --since=@%d %s', int(since),
+                                   ' '.join(matches))
+
+
+def test_forged_log_lines_cause_no_probe_and_no_reload():
+    """The recovery service believes only Postfix's own daemons: the failure messages sent
+    through SMTP from another container and written with logger by an unprivileged local
+    user, on a Debian 12 and a Debian 13 mail host, make it ask no database and reload
+    nothing. (The outage test below shows that a real failure still makes it reload.)"""
+    hosts = MAIL[:2]
+    for name in hosts:
+        assert node(name).service(WATCHER).is_running, name
+    # Nothing of an earlier test still pending: the service has been quiet for 12 s.
+    for name in hosts:
+        wait_until('the recovery service on %s to be quiet for 12 s' % name,
+                   lambda name=name: (journal_since(name, time.time() - 12, '-u', WATCHER) == '',
+                                      journal_since(name, time.time() - 12, '-u', WATCHER)), timeout=60)
+    since = time.time()
+    result = subprocess.run(['podman', 'exec', '-i', PROBE_FROM, 'python3', '-'] + [ADDRESS[name] for name in hosts],
+                            input=FORGED_SMTP, universal_newlines=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stdout
+    for name in hosts:
+        for line in FORGED:
+            node(name).check_output('su nobody -s /bin/sh -c %s', 'logger -t postfix/smtpd %s' % quote(line))
+            node(name).check_output('su nobody -s /bin/sh -c %s', 'logger -t postfix/proxymap %s' % quote(line))
+    # The service reads the journal every second and would reload within 2 s.
+    time.sleep(6)
+    for name in hosts:
+        smtpd = journal_since(name, since, 'SYSLOG_IDENTIFIER=postfix/smtpd')
+        # The forged text did reach the journal, from smtpd and from logger.
+        assert 'GET mysql:/etc/postfix/mysql-virtual-mailbox-domains.cf' in smtpd, (name, smtpd[-2000:])
+        assert all(line in smtpd for line in FORGED), (name, smtpd[-2000:])
+        watcher = journal_since(name, since, '-u', WATCHER)
+        assert watcher == '', (name, watcher)
+        reloads = [line for line in journal_since(name, since, '_COMM=master').splitlines() if 'reload' in line]
+        assert reloads == [], (name, reloads)
+
+
+def test_the_recovery_service_runs_confined():
+    for name in MAIL[:2]:
+        report = node(name).check_output('systemd-analyze security --no-pager %s.service', WATCHER)
+        exposure = float(re.search(r'Overall exposure level for \S+: ([0-9.]+)', report).group(1))
+        print('%s: systemd-analyze security %s: %.1f' % (name, WATCHER, exposure))
+        assert exposure < 5.0, report[-3000:]
+        unit = node(name).check_output('systemctl cat %s.service', WATCHER)
+        for line in ('NoNewPrivileges=yes', 'ProtectSystem=strict', 'PrivateTmp=yes', 'RuntimeDirectoryMode=0700'):
+            assert line in unit, (name, line)
+        program = node(name).file('/usr/lib/mailfleet-postfix-mysql/%s.py' % WATCHER)
+        assert (program.user, program.group, program.mode) == ('root', 'root', 0o644)
+        assert not node(name).file('/usr/local/lib/%s.py' % WATCHER).exists
+
+
 # ------------------------------------------------------------------ database outages
 
 def test_an_outage_defers_mail_and_it_is_accepted_again_within_seconds():
+    outage = time.time()
     for name in (DB1, DB2):
         set_db(name, 'stop')
     try:
@@ -117,8 +205,12 @@ def test_an_outage_defers_mail_and_it_is_accepted_again_within_seconds():
             recovered.setdefault(by_address[line['server']], line['t'] - back)
     assert sorted(recovered) == sorted(MAIL), lines[-5:]
     print('seconds from "database back" to the first 250: %s' % json.dumps(recovered, sort_keys=True))
-    # Debian 12 (Postfix 3.7, a fixed 60 s) and Debian 13 alike, thanks to the recovery watcher.
+    # Debian 12 (Postfix 3.7, a fixed 60 s) and Debian 13 alike, thanks to the recovery watcher,
+    # which says which of Postfix's messages made it reload.
     assert all(seconds <= 5 for seconds in recovered.values()), recovered
+    for name in MAIL:
+        log = journal_since(name, outage, '-u', WATCHER)
+        assert re.search(r'answers again after \d+ s: postfix reload \(rc=0\); it had failed: warning: ', log), (name, log)
 
 
 @pytest.mark.parametrize('down', [DB2, DB1])

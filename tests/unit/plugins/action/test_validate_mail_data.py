@@ -20,7 +20,8 @@ PASSWORD = 'Te5t#only pass-word'
 HASH = '{BLF-CRYPT}$2y$05$.WedBCNZiwxY1CG3aleIleu6lYjup2CIg0BP4M4YCZsO204Czz07W'
 # The labels the database role passes.
 LABELS = dict((key, 'mailfleet_database_' + key)
-              for key in ('domains', 'users', 'aliases', 'reader_user', 'reader_password', 'reader_hosts'))
+              for key in ('domains', 'users', 'aliases', 'reader_user', 'reader_password', 'reader_hosts',
+                          'bind_address', 'tls_certificate'))
 
 
 def run(args, check_mode=False):
@@ -103,3 +104,30 @@ def test_the_argument_spec_refuses_what_it_can_express(args, message):
 def test_the_action_needs_no_connection_and_transfers_nothing():
     assert ActionModule.TRANSFERS_FILES is False
     assert ActionModule._requires_connection is False
+
+
+@pytest.mark.parametrize('changes, warning', [
+    (dict(reader=dict(user='mailuser', password=PASSWORD, hosts=['10.0.0.21', '%'])),
+     "mailfleet_database_reader_hosts[1]: '%' lets the read-only account log in from any matching host"),
+    (dict(reader=dict(user='mailuser', password=PASSWORD, hosts=['10.0.0.%'])),
+     "mailfleet_database_reader_hosts[0]: '10.0.0.%' lets the read-only account log in from any matching host"),
+    (dict(server=dict(bind_address='0.0.0.0')),
+     "mailfleet_database_bind_address: '0.0.0.0' makes the database reachable from the network without TLS"),
+    (dict(server=dict(bind_address='127.0.0.1,10.0.0.11')),
+     "mailfleet_database_bind_address: '127.0.0.1,10.0.0.11' makes the database reachable from the network"),
+])
+def test_an_unsafe_set_up_is_warned_about_not_refused(changes, warning):
+    result, _connection = run(role_args(**changes))
+    assert not result.get('failed') and result['problems'] == []
+    assert [w for w in result.get('warnings', []) if w.startswith(warning)], result
+
+
+@pytest.mark.parametrize('server', [dict(bind_address='127.0.0.1'), dict(bind_address='::1')])
+def test_a_safe_set_up_has_no_warning(server):
+    result, _connection = run(role_args(server=server))
+    assert not result.get('failed') and not result.get('warnings'), result
+
+
+def test_a_database_off_loopback_with_tls_has_no_warning():
+    from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_data import unsafe_setup_warnings
+    assert unsafe_setup_warnings(dict(hosts=['10.0.0.21']), dict(bind_address='10.0.0.11', tls_certificate='PEM')) == []

@@ -477,3 +477,13 @@ def test_check_tables_passes_when_the_key_is_not_found(tmp_path):
     path = tmp_path / 'mysql-a.cf'
     path.write_text(CLIENT_FILE)
     assert pm.check_tables(POSTMAP, ['mysql:%s' % path], 'probe@mailfleet.invalid', runner=FakePostfix()) is None
+
+
+@pytest.mark.parametrize('separator', [u'\u2028', u'\u2029', u'\x0b', u'\x0c', u'\x1c', u'\x1d', u'\x1e', u'\x85'])
+def test_a_password_with_a_character_python_would_split_at_is_masked_whole(separator):
+    password = u'first-part%ssecond-part' % separator
+    text = u'user = mailuser\npassword = %s\nhosts = 127.0.0.1\n' % password
+    settings, secrets = pm.parse_client_file(text)
+    assert settings['password'] == password and password in secrets
+    shown = pm.redact_client_file(text)
+    assert 'second-part' not in shown and 'first-part' not in shown

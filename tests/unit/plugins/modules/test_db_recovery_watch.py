@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import inspect
+import os
 
 import pytest
 
@@ -15,23 +16,28 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.modules import db_recov
 from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.module_harness import CannedCommands, run_main
 
 SYSTEMCTL = '/usr/bin/systemctl'
-NEW_HOST = {SYSTEMCTL + ' is-active': (3, 'inactive\n', ''), SYSTEMCTL + ' is-enabled': (1, 'not-found\n', ''),
-            SYSTEMCTL: (0, '', '')}
-RUNNING = {SYSTEMCTL + ' is-active': (0, 'active\n', ''), SYSTEMCTL + ' is-enabled': (0, 'enabled\n', ''),
-           SYSTEMCTL: (0, '', '')}
+POSTCONF = {'/usr/bin/postconf -c /etc/postfix -x -h queue_directory data_directory':
+            (0, '/var/spool/postfix\n/var/lib/postfix\n', '')}
+NEW_HOST = dict(POSTCONF, **{SYSTEMCTL + ' is-active': (3, 'inactive\n', ''), SYSTEMCTL + ' is-enabled': (1, 'not-found\n', ''),
+                             SYSTEMCTL: (0, '', '')})
+RUNNING = dict(POSTCONF, **{SYSTEMCTL + ' is-active': (0, 'active\n', ''), SYSTEMCTL + ' is-enabled': (0, 'enabled\n', ''),
+                            SYSTEMCTL: (0, '', '')})
 
 
 @pytest.fixture
 def run_module(monkeypatch, tmp_path):
+    tmp_path.chmod(0o755)
     monkeypatch.setattr(db_recovery_watch, 'PROGRAM_DIR', str(tmp_path))
     monkeypatch.setattr(db_recovery_watch, 'UNIT_DIR', str(tmp_path))
+    monkeypatch.setattr(db_recovery_watch, 'OLD_PROGRAM_DIR', str(tmp_path / 'old'))
 
     def run(args, answers):
         commands = CannedCommands(answers)
         kind, result, _module = run_main(monkeypatch, db_recovery_watch.main,
                                          dict(dict(client_file='/etc/postfix/mysql-domains.cf'), **args),
                                          commands=commands)
-        return kind, result, [' '.join(argv[1:]) for argv in commands.calls if 'is-' not in argv[1]]
+        return kind, result, [' '.join(argv[1:]) for argv in commands.calls
+                              if argv[0] == SYSTEMCTL and 'is-' not in argv[1]]
     return run
 
 
@@ -41,8 +47,13 @@ def test_a_new_host_gets_the_program_the_unit_and_a_running_service(run_module, 
     assert calls == ['daemon-reload', 'enable mailfleet-postfix-db-recovery', 'start mailfleet-postfix-db-recovery']
     assert (tmp_path / 'mailfleet-postfix-db-recovery.py').read_text() == inspect.getsource(db_recovery_watcher)
     unit = (tmp_path / 'mailfleet-postfix-db-recovery.service').read_text()
-    assert ('ExecStart=/usr/bin/python3 %s/mailfleet-postfix-db-recovery.py /etc/postfix /etc/postfix/mysql-domains.cf\n'
+    assert ('ExecStart=/usr/bin/python3 -I %s/mailfleet-postfix-db-recovery.py /etc/postfix /etc/postfix/mysql-domains.cf\n'
             % tmp_path) in unit
+    # Confined, writing only where postfix reload writes, its probes' copies in a 0700 directory of its own.
+    for line in ('NoNewPrivileges=yes', 'ProtectSystem=strict', 'ReadWritePaths=-/var/spool/postfix -/var/lib/postfix',
+                 'ProtectHome=yes', 'PrivateTmp=yes', 'PrivateDevices=yes', 'SystemCallFilter=@system-service',
+                 'RuntimeDirectory=mailfleet-postfix-db-recovery', 'RuntimeDirectoryMode=0700', 'UMask=0077'):
+        assert line + '\n' in unit, line
 
 
 def test_an_unchanged_host_is_asked_only(run_module):
@@ -72,3 +83,32 @@ def test_absent_stops_and_removes_it(run_module, tmp_path):
 def test_a_blank_in_a_path_is_refused(run_module):
     kind, result, calls = run_module({'client_file': '/etc/post fix/mysql-a.cf'}, NEW_HOST)
     assert kind == 'fail' and 'must not contain blanks' in result['msg'] and calls == []
+
+
+def test_the_copy_an_earlier_release_left_in_usr_local_is_removed(run_module, tmp_path):
+    run_module({}, NEW_HOST)
+    (tmp_path / 'old').mkdir()
+    old = tmp_path / 'old' / 'mailfleet-postfix-db-recovery.py'
+    old.write_text('old')
+    kind, result, calls = run_module({'_ansible_check_mode': True}, RUNNING)
+    assert result == dict(changed=True, changes=['remove %s' % old]) and old.exists()
+    kind, result, calls = run_module({}, RUNNING)
+    assert result == dict(changed=True, changes=['remove %s' % old]) and not old.exists() and calls == []
+    kind, result, calls = run_module({}, RUNNING)
+    assert result == dict(changed=False, changes=[])
+
+
+@pytest.mark.parametrize('mode, owner, reason', [
+    (0o775, 0, 'has mode 0775'),
+    (0o757, 0, 'has mode 0757'),
+    (0o755, 50, 'is owned by uid 50'),
+])
+def test_a_program_directory_that_others_may_write_is_refused(run_module, tmp_path, mode, owner, reason):
+    program_dir = tmp_path / 'lib'
+    program_dir.mkdir()
+    program_dir.chmod(mode)
+    os.chown(str(program_dir), owner, 0)
+    db_recovery_watch.PROGRAM_DIR = str(program_dir)
+    kind, result, calls = run_module({}, NEW_HOST)
+    assert kind == 'fail' and '%s %s' % (program_dir, reason) in result['msg'] and 'nothing was changed' in result['msg']
+    assert calls == [] and list(program_dir.iterdir()) == []

@@ -112,6 +112,16 @@ READER = {'user': 'mailuser', 'password': PASSWORD, 'hosts': ['127.0.0.1']}
     ({'users': [{'email': 'john@example.org', 'password_hash': 'Secret-Plain-1'}]},
      "users[0].password_hash of 'john@example.org' is not in a form Dovecot reads"),
     ({'users': [{'email': 'john@example.org'}]}, "users[0].password_hash of 'john@example.org' is required"),
+    # The module's own login account, the server's own accounts, the database's name.
+    ({'reader': dict(READER, user='root')}, "reader.user: 'root' is an account of the database server itself"),
+    ({'reader': dict(READER, user='admin'), 'login_user': 'admin'}, "reader.user: 'admin' is also login_user"),
+    ({'reader': READER, 'login_db': 'mail%server'}, "login_db: 'mail%server' must be 1 to 64 letters, digits or _"),
+    ({'reader': dict(READER, password=u'Te5t#line\u2028sep')}, 'reader.password contains a control character'),
+    # Dovecot's account: a name of its own.
+    ({'reader': READER, 'dovecot': {'user': 'mailuser', 'password': PASSWORD, 'hosts': ['127.0.0.1']}},
+     "dovecot.user: 'mailuser' is also reader.user"),
+    ({'reader': READER, 'dovecot': {'user': 'dovecot', 'password': '', 'hosts': ['127.0.0.1']}},
+     'dovecot.password is empty'),
 ])
 def test_bad_data_fails_before_connecting(monkeypatch, connect, args, problem):
     kind, result, _module = run_main(monkeypatch, mail_database.main, args)

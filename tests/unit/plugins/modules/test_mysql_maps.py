@@ -172,7 +172,7 @@ def test_validate_false_asks_nothing(run_module, tmp_path):
     ({'group': 'no-such-group-here'}, 'group no-such-group-here does not exist on this host: is Postfix installed?'),
     ({'owner': 'no-such-user-here'}, 'owner no-such-user-here does not exist'),
     ({'config_dir': '/nonexistent/postfix'}, '/nonexistent/postfix is not a directory: is Postfix installed?'),
-    ({'password': PASSWORD + '\n'}, 'password must be one line'),
+    ({'password': PASSWORD + '\n'}, 'password contains a control character or a line separator'),
     ({'password': [PASSWORD, 'other']}, 'password must be a single string, not a list'),
     ({'options': {'password': 'x'}}, 'options: password is written from its own variable'),
     ({'maps': [dict(MAPS[0], name='a/b')]}, "maps[0] ('a/b'): the name must be"),
@@ -501,8 +501,7 @@ def test_a_password_neither_account_has_changes_nothing_and_names_both(run_modul
 def test_the_standby_account_must_differ_from_the_user(run_module, tmp_path):
     kind, result, _module, _fake = run_module({'standby_user': 'mailuser'})
     assert kind == 'fail'
-    assert result['problems'] == ["standby_user: 'mailuser' is also user; the two reader accounts are used in turn "
-                                  "and must differ"]
+    assert result['problems'] == ["standby_user: 'mailuser' is also user; give an account of its own"]
 
 
 # ------------------------------------------------------------ TLS to the database
@@ -606,3 +605,36 @@ def test_tables_reached_only_through_a_parameter_are_listed_before_a_unionmap_hi
 def test_new_proxied_tables_with_reload_false_change_nothing(run_module, tmp_path):
     kind, result, _module, _fake = run_module({'proxy': True, 'reload': False})
     assert kind == 'fail' and 'run with reload=true' in result['msg'] and run_module.postconf.writes() == []
+
+
+def posix_acl(*entries):
+    """The binary form of a POSIX ACL (system.posix_acl_*): (tag, permissions, id) each."""
+    import struct
+    return struct.pack('<I', 2) + b''.join(struct.pack('<HHI', tag, perm, ident) for tag, perm, ident in entries)
+
+
+# Owner rw, the user nobody r, group r, mask r, others nothing.
+NOBODY_MAY_READ = posix_acl((0x01, 6, 0xffffffff), (0x02, 4, 65534), (0x04, 4, 0xffffffff), (0x10, 4, 0xffffffff),
+                            (0x20, 0, 0xffffffff))
+
+
+def test_a_rewritten_client_file_keeps_no_acl_or_attribute_put_on_it_by_hand(run_module, tmp_path):
+    run_module({'password': OLD_PASSWORD})
+    live = str(tmp_path / 'mysql-virtual-mailbox-domains.cf')
+    os.setxattr(live, 'system.posix_acl_access', NOBODY_MAY_READ)
+    os.setxattr(live, 'user.note', b'put here by hand')
+    kind, result, _module, _fake = run_module({})
+    assert kind == 'exit' and result['changed'] is True
+    assert PASSWORD in (tmp_path / 'mysql-virtual-mailbox-domains.cf').read_text()
+    assert [name for name in os.listxattr(live) if not name.startswith('security.')] == []
+    assert stat.S_IMODE(os.stat(live).st_mode) == 0o640
+
+
+def test_a_new_client_file_drops_the_acl_its_directory_would_give_it(run_module, tmp_path):
+    os.setxattr(str(tmp_path), 'system.posix_acl_default', NOBODY_MAY_READ)
+    kind, _result, _module, _fake = run_module({})
+    assert kind == 'exit'
+    for name in ('mysql-virtual-mailbox-domains.cf', 'mysql-email2email.cf'):
+        path = str(tmp_path / name)
+        assert [attr for attr in os.listxattr(path) if not attr.startswith('security.')] == [], name
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o640, name

@@ -66,7 +66,8 @@ class Module(object):
     check_mode = False
 
 
-PARAMS = dict(password=NEW, users_in_use={'mx1': ['mailuser_b'], 'mx2': ['mailuser_b']}, sessions_timeout=5)
+PARAMS = dict(password=NEW, users_in_use={'mx1': ['mailuser_b'], 'mx2': ['mailuser_b']}, sessions_timeout=5,
+              unanswered=[], lock_despite_unanswered=False)
 
 
 def test_the_old_account_is_locked_once_its_sessions_are_gone():
@@ -98,3 +99,20 @@ def test_sessions_that_do_not_end_stop_the_lock():
 def test_a_finished_rotation_changes_nothing():
     result = reader_rotation.finish(Module(), Cursor([]), PARAMS, pair((OLD, True), (NEW, False)))
     assert result == dict(changed=False, changes=[], new_user='mailuser_b', old_user='mailuser')
+
+
+def test_a_mail_host_that_did_not_answer_stops_the_lock():
+    cursor = Cursor([[]])
+    params = dict(PARAMS, unanswered=['mx3', 'mx4'])
+    with pytest.raises(reader_rotation.RotationError) as info:
+        reader_rotation.finish(Module(), cursor, params, pair((OLD, False), (NEW, False)))
+    assert str(info.value).startswith('mailuser was not locked: the mail host(s) mx3, mx4 did not answer')
+    assert 'mailfleet_rotation_lock_unanswered=true' in str(info.value)
+    assert cursor.executed == []
+
+
+def test_the_admin_may_lock_despite_hosts_that_did_not_answer():
+    cursor = Cursor([[]])
+    params = dict(PARAMS, unanswered=['mx3'], lock_despite_unanswered=True)
+    result = reader_rotation.finish(Module(), cursor, params, pair((OLD, False), (NEW, False)))
+    assert result['changes'] == ['lock reader mailuser@10.0.0.21', 'lock reader mailuser@10.0.0.22']
