@@ -121,6 +121,20 @@ def describe_grants(grants):
                      for target, privs, option in sorted(grants))
 
 
+def split_grants(grants):
+    """One grant per privilege: MariaDB shows the privileges of one level on one line
+    (GRANT SELECT, INSERT ON db.*), where the plan compares them one by one."""
+    return set((target, (privilege,), option) for target, privileges, option in grants for privilege in privileges)
+
+
+def merge_grants(grants):
+    """The privileges of one target and grant option together again, for a message."""
+    merged = {}
+    for target, privileges, option in grants:
+        merged.setdefault((target, option), set()).update(privileges)
+    return set((target, tuple(sorted(privileges)), option) for (target, option), privileges in merged.items())
+
+
 def read_accounts(cursor, user):
     """{host: (plugin, authentication_string, ssl_type)} of USER's accounts, as mysql.user has them
     (ssl_type '' for none, 'ANY' for REQUIRE SSL, 'X509' or 'SPECIFIED' for stricter ones)."""
@@ -215,10 +229,11 @@ class ReaderPlan(object):
             else:
                 self.warnings.append('%s %s@%s authenticates with %s, whose stored password cannot be compared; '
                                      'its password is left as it is' % (self.kind, self.user, host, plugin))
-            extra = set(grant for grant in have - set(wanted) - set(own) - set([USAGE])
+            each = split_grants(have)
+            extra = set(grant for grant in each - set(wanted) - set(own) - set([USAGE])
                         if not self._reads_within(grant))
-            revoked = sorted(grant for grant in have & set(own) if grant not in wanted)
-            missing = sorted(grant for grant in wanted if grant not in have)
+            revoked = sorted(grant for grant in each & set(own) if grant not in wanted)
+            missing = sorted(grant for grant in wanted if grant not in each)
             if extra:
                 # Not this role's to take away: someone gave the account more on purpose, or
                 # the name is that of another account.
@@ -226,7 +241,7 @@ class ReaderPlan(object):
                     'the account %s@%s has more than SELECT on %s: %s. The role does not take privileges away '
                     'that it did not give: revoke them yourself (REVOKE ... FROM %s@%s) if the account is only '
                     "Postfix's reader, or give the reader another name"
-                    % (self.user, host, self.database, describe_grants(extra), quote_string(self.user),
+                    % (self.user, host, self.database, describe_grants(merge_grants(extra)), quote_string(self.user),
                        quote_string(host)))
             elif revoked or missing:
                 self.statements.extend((own[grant], (self.user, host)) for grant in revoked)

@@ -79,6 +79,8 @@ def test_a_changed_password_is_set_without_being_shown():
 
 @pytest.mark.parametrize('extra, named', [
     ("GRANT INSERT ON `mailserver`.* TO `mailuser`@`10.0.0.21`", 'INSERT ON mailserver.*'),
+    # As MariaDB shows it: the privileges of one level on one line, SELECT among them.
+    ("GRANT SELECT, INSERT, UPDATE ON `mailserver`.* TO `mailuser`@`10.0.0.21`", 'INSERT, UPDATE ON mailserver.*'),
     ("GRANT SELECT ON `mysql`.* TO `mailuser`@`10.0.0.21`", 'SELECT ON mysql.*'),
     ("GRANT ALL PRIVILEGES ON *.* TO `mailuser`@`10.0.0.21` WITH GRANT OPTION", 'ALL PRIVILEGES ON *.* WITH GRANT OPTION'),
 ])
