@@ -65,6 +65,7 @@ PROBE_KEY = 'recovery-probe@mailfleet.invalid'
 # How often the log is read, and a failing host asked.
 POLL_SECONDS = 1.0
 PROBE_TIMEOUT = 10
+PROBE_STEP_SECONDS = 0.05
 # A database that comes and goes gets at most one reload in this many seconds. A host only
 # comes back after a new failure report, so there is no storm to damp, only a flapping host.
 RELOAD_SECONDS = 2.0
@@ -115,8 +116,9 @@ def host_name(entry):
 
 def answering(config_dir, lines, entries):
     """The ENTRIES that answer a lookup through the client file with only them as its host
-    (found or not found, but no error), asked all at once: postmap waits about a second
-    after a failed connection, so asking one after the other would add up.
+    (found or not found, but no error), asked all at once. The first answer ends the round:
+    postmap waits about a second after a failed connection, and mail waits for the reload,
+    not for the hosts still down (they are asked again in the next round).
 
     The copies hold the password: they are made 0600 in a 0700 directory and removed at once.
     """
@@ -134,19 +136,21 @@ def answering(config_dir, lines, entries):
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, universal_newlines=True)
             asked.append((entry, path, proc))
         deadline = time.time() + PROBE_TIMEOUT
-        found = []
-        for entry, _path, proc in asked:
-            try:
-                _out, err = proc.communicate(timeout=max(0.1, deadline - time.time()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.communicate()
-                continue
-            if proc.returncode == 0 or (proc.returncode == 1 and not err.strip()):
-                found.append(entry)
+        found, waiting = [], list(asked)
+        while waiting and not found and time.time() < deadline:
+            time.sleep(PROBE_STEP_SECONDS)
+            for item in [item for item in waiting if item[2].poll() is not None]:
+                waiting.remove(item)
+                entry, _path, proc = item
+                err = proc.stderr.read()
+                if proc.returncode == 0 or (proc.returncode == 1 and not err.strip()):
+                    found.append(entry)
         return found
     finally:
-        for _entry, path, _proc in asked:
+        for _entry, path, proc in asked:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
             os.unlink(path)
 
 

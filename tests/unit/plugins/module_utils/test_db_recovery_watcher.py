@@ -6,7 +6,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import io
 import json
+import time
 
 import pytest
 
@@ -83,11 +85,14 @@ def test_the_hosts_are_asked_at_once_each_through_a_copy_naming_it_alone(client_
             seen.append(self.text)
             # The first host is down: postmap says so on stderr.
             self.returncode = 1
-            self.err = "postmap: warning: connect to mysql server 10.0.0.11: Can't connect" if 'hosts = 10.0.0.11\n' in \
-                self.text else ''
+            self.stderr = io.StringIO(u"postmap: warning: connect to mysql server 10.0.0.11: Can't connect"
+                                      if 'hosts = 10.0.0.11\n' in self.text else u'')
+
+        def poll(self):
+            return self.returncode
 
         def communicate(self, timeout=None):
-            return '', self.err
+            return '', self.stderr.read()
 
     monkeypatch.setattr(watcher, 'RUN_DIR', str(tmp_path / 'run'))
     monkeypatch.setattr(watcher.subprocess, 'Popen', Process)
@@ -95,6 +100,38 @@ def test_the_hosts_are_asked_at_once_each_through_a_copy_naming_it_alone(client_
     assert watcher.answering('/etc/postfix', lines, hosts) == ['inet:10.0.0.12:3306']
     assert ['hosts = 10.0.0.11\n' in text for text in seen] == [True, False]
     assert all('password = x#1\n' in text for text in seen)
+    assert list((tmp_path / 'run').iterdir()) == []
+
+
+def test_the_first_answer_ends_the_round_and_the_hosts_still_down_are_not_waited_for(client_file, monkeypatch, tmp_path):
+    processes = []
+
+    class Process(object):
+        """The first host hangs (a firewall that drops packets); the second answers at once."""
+        def __init__(self, argv, **kwargs):
+            with open(argv[-1][len('mysql:'):]) as handle:
+                self.hangs = 'hosts = 10.0.0.11\n' in handle.read()
+            self.returncode = None if self.hangs else 0
+            self.stderr = io.StringIO(u'')
+            self.killed = False
+            processes.append(self)
+
+        def poll(self):
+            return self.returncode
+
+        def kill(self):
+            self.killed, self.returncode = True, -9
+
+        def communicate(self, timeout=None):
+            return '', self.stderr.read()
+
+    monkeypatch.setattr(watcher, 'RUN_DIR', str(tmp_path / 'run'))
+    monkeypatch.setattr(watcher.subprocess, 'Popen', Process)
+    lines, hosts = watcher.client_file(client_file)
+    started = time.time()
+    assert watcher.answering('/etc/postfix', lines, hosts) == ['inet:10.0.0.12:3306']
+    assert time.time() - started < 1.0
+    assert [process.killed for process in processes] == [True, False]
     assert list((tmp_path / 'run').iterdir()) == []
 
 
