@@ -91,7 +91,10 @@ def argument_spec():
             # raw, not str: a list would silently become the text "['...']" (see
             # maps.string_type_reasons); the type is checked with the other rules.
             password_hash=dict(type='raw', no_log=True),
-            quota=dict(type='int', default=0),
+            # Not given: the mailbox-wide choice (mail_database's update_password).
+            update_password=dict(type='str', choices=['always', 'on_create']),
+            # Not given: 0 for a new mailbox, and an existing one keeps its quota.
+            quota=dict(type='int'),
             state=dict(type='str', default='present', choices=['present', 'absent']),
         )),
         aliases=dict(type='list', elements='dict', default=[], options=dict(

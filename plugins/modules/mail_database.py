@@ -150,6 +150,17 @@ options:
     type: str
     choices: [present, ignore]
     default: present
+  update_password:
+    description:
+      - V(on_create) writes O(users[].password_hash) only when the mailbox is created. The password of an
+        existing mailbox is its user's, who may have changed it (in the webmail, with Roundcube's password
+        plugin, or with C(doveadm pw) and SQL), and it is kept.
+      - V(always) writes the declared hash to existing mailboxes too, which undoes such a change; the result
+        lists each mailbox whose password it wrote.
+      - O(users[].update_password) sets it for one user.
+    type: str
+    choices: [always, on_create]
+    default: on_create
   domains:
     description: Mail domains (rows of C(virtual_domains)).
     type: list
@@ -202,10 +213,17 @@ options:
           - A single string; a list or a mapping is refused.
           - Messages name the user by its address, never by this value.
         type: raw
+      update_password:
+        description:
+          - Whether this user's O(users[].password_hash) is written to an existing mailbox too; not given, the
+            choice of O(update_password).
+        type: str
+        choices: [always, on_create]
       quota:
-        description: Quota in bytes, V(0) for none; not negative.
+        description:
+          - Quota in bytes, V(0) for none; not negative.
+          - Not given, a new mailbox gets V(0) and an existing one keeps the quota it has.
         type: int
-        default: 0
       state:
         description: V(present) or V(absent).
         type: str
@@ -391,7 +409,7 @@ class ContentPlan(object):
         if after:
             self.after.append(after)
 
-    def plan(self, domains, users, aliases):
+    def plan(self, domains, users, aliases, update_password='on_create'):
         wanted_domains = set()
         removed_domains = set()
         for domain in domains:
@@ -419,15 +437,20 @@ class ContentPlan(object):
                 problems.append("users[%d].email: '%s': domain %s is neither in the database nor in domains"
                                 % (index, email, domain_of(email)))
                 continue
-            wanted = (user['password_hash'], int(user['quota']))
             current = self.users.get(email)
             if current is None:
+                wanted = (user['password_hash'], int(user.get('quota') or 0))
                 self._do('add user %s (quota %d)' % (email, wanted[1]),
                          'INSERT INTO virtual_users (domain_id, email, password, quota) '
                          'SELECT id, %s, %s, %s FROM virtual_domains WHERE name = %s',
                          (email, wanted[0], wanted[1], domain_of(email)),
                          after='user %s (quota %d)' % (email, wanted[1]))
-            elif current != wanted:
+                continue
+            # The password of an existing mailbox is its user's (the webmail changes it), and
+            # the quota the admin's where none is declared: each is written only when asked.
+            wanted = (user['password_hash'] if (user.get('update_password') or update_password) == 'always' else current[0],
+                      current[1] if user.get('quota') is None else int(user['quota']))
+            if current != wanted:
                 what = []
                 if current[0] != wanted[0]:
                     what.append('password')
@@ -516,6 +539,7 @@ def main():
     )
     # domains, users, aliases and reader: the options the validate_mail_data action takes too.
     argument_spec.update(mail_data_argument_spec())
+    argument_spec['update_password'] = dict(type='str', default='on_create', choices=['always', 'on_create'])
     argument_spec['reader']['options']['revoke_other_hosts'] = dict(type='bool', default=True)
     argument_spec['reader']['options']['require_tls'] = dict(type='bool')
     # Checked against this module's own login_user and login_db.
@@ -560,7 +584,7 @@ def main():
         else:
             cursor.execute('USE %s' % quote_identifier(db))
             plan = ContentPlan(*read_content(cursor))
-        problems = plan.plan(params['domains'], params['users'], params['aliases'])
+        problems = plan.plan(params['domains'], params['users'], params['aliases'], params['update_password'])
         if problems:
             module.fail_json(msg='Nothing was changed: ' + '; '.join(problems), problems=problems, **result)
 

@@ -68,10 +68,13 @@ options:
           - A plain text password stored on purpose is written in Dovecot's own scheme, V({PLAIN}secret).
           - A single string; a list or a mapping is refused.
         type: raw
+      update_password:
+        description: As O(mailfleet.postfix_mysql.mail_database#module:users[].update_password).
+        type: str
+        choices: [always, on_create]
       quota:
-        description: Quota in bytes, V(0) for none; not negative.
+        description: Quota in bytes, V(0) for none; not negative. Not given, an existing mailbox keeps its quota.
         type: int
-        default: 0
       state:
         description: Whether the user is to exist.
         type: str

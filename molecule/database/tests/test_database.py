@@ -207,6 +207,38 @@ def test_a_changed_password_is_put_right():
     assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()), output
 
 
+DECLARED_HASH = '{BLF-CRYPT}$2y$05$.WedBCNZiwxY1CG3aleIleu6lYjup2CIg0BP4M4YCZsO204Czz07W'
+# What Roundcube's password plugin writes when John changes his password in the webmail.
+WEBMAIL_HASH = '{BLF-CRYPT}$2y$05$ChangedInTheWebmail.by.John.himself.0123456789abcdefghi'
+
+
+def test_a_password_changed_in_the_webmail_and_a_quota_set_by_hand_are_kept():
+    """The password of an existing mailbox is its user's, and a quota that is not declared the
+    admin's: a run writes neither (mailfleet_database_update_password: on_create), in check mode
+    or for real. Asked for with always, the declared hash goes back, is named as a change
+    without being shown, and the undeclared quota still stays."""
+    john = "SELECT password, quota FROM virtual_users WHERE email = 'john@example.org'"
+    for host in all_hosts():
+        sql(host, "UPDATE virtual_users SET password = '%s', quota = 5000 WHERE email = 'john@example.org'"
+            % WEBMAIL_HASH, database=DB)
+    try:
+        for args in (('--check', '--diff'), ('--diff',)):
+            rc, output, recap = run_playbook('converge.yml', *args)
+            assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()), output
+            for host in all_hosts():
+                assert sql(host, john, database=DB) == [[WEBMAIL_HASH, '5000']]
+        rc, output, recap = run_playbook('converge.yml', '--diff', '-v', '-e', 'mailfleet_database_update_password=always')
+        assert rc == 0 and all(counts['changed'] == 1 for counts in recap.values()), output
+        assert 'update user john@example.org (password)' in output, output
+        assert WEBMAIL_HASH not in output and '$2y$05$' not in output
+        for host in all_hosts():
+            assert sql(host, john, database=DB) == [[DECLARED_HASH, '5000']]
+    finally:
+        for host in all_hosts():
+            sql(host, "UPDATE virtual_users SET password = '%s', quota = 0 WHERE email = 'john@example.org'"
+                % DECLARED_HASH, database=DB)
+
+
 def test_extra_privileges_stop_the_run_and_are_named_not_taken_away():
     """More than SELECT on the mail database was given on purpose, or the name is another
     account's: the role does not take it away, it stops before changing anything, names the

@@ -16,13 +16,13 @@ HASH = '{BLF-CRYPT}$2y$05$secret-hash'
 PASSWORD = 'Te5t#only pass-word'
 
 
-def plan(state, domains=(), users=(), aliases=()):
+def plan(state, domains=(), users=(), aliases=(), update_password='on_create'):
     def full(items, **defaults):
         return [dict(defaults, **item) for item in items]
     content = ContentPlan(*state)
     problems = content.plan(full(domains, state='present'),
-                            full(users, state='present', quota=0, password_hash=None),
-                            full(aliases, state='present'))
+                            full(users, state='present', quota=None, password_hash=None, update_password=None),
+                            full(aliases, state='present'), update_password)
     return content, problems
 
 
@@ -52,8 +52,39 @@ def test_additions_in_dependency_order():
     assert content.statements[1][1] == ('ann@example.net', HASH, 5, 'example.net')
 
 
-def test_changed_password_and_quota_update_the_user_without_showing_the_hash():
+def test_a_password_changed_by_its_user_is_kept_and_a_quota_not_declared_too():
+    changed_in_the_webmail = ({'example.org': 1}, {'john@example.org': ('{BLF-CRYPT}his own', 7)}, set())
+    content, problems = plan(changed_in_the_webmail, users=[{'email': 'john@example.org', 'password_hash': HASH}])
+    assert (content.statements, content.changes, problems) == ([], [], [])
+
+
+def test_a_declared_quota_is_written_and_the_password_still_kept():
     content, _problems = plan(EXISTING, users=[{'email': 'john@example.org', 'password_hash': 'new', 'quota': 9}])
+    assert content.changes == ['update user john@example.org (quota 0 -> 9)']
+    assert content.statements[0][1] == (HASH, 9, 'john@example.org')
+
+
+def test_a_new_mailbox_gets_the_declared_password_and_no_quota_when_none_is_declared():
+    content, _problems = plan(({'example.org': 1}, {}, set()), users=[{'email': 'ann@example.org', 'password_hash': HASH}])
+    assert content.changes == ['add user ann@example.org (quota 0)']
+    assert content.statements[0][1] == ('ann@example.org', HASH, 0, 'example.org')
+
+
+@pytest.mark.parametrize('module_wide, per_user, written', [
+    ('on_create', None, False),
+    ('always', None, True),
+    ('on_create', 'always', True),
+    ('always', 'on_create', False),
+])
+def test_update_password_for_all_or_for_one_user(module_wide, per_user, written):
+    content, _problems = plan(EXISTING, users=[{'email': 'john@example.org', 'password_hash': 'new',
+                                                'update_password': per_user}], update_password=module_wide)
+    assert content.changes == (['update user john@example.org (password)'] if written else [])
+
+
+def test_changed_password_and_quota_update_the_user_without_showing_the_hash():
+    content, _problems = plan(EXISTING, users=[{'email': 'john@example.org', 'password_hash': 'new', 'quota': 9}],
+                              update_password='always')
     assert content.changes == ['update user john@example.org (password, quota 0 -> 9)']
     assert HASH not in ''.join(content.changes + content.before + content.after)
     assert 'new' not in ''.join(content.changes + content.before + content.after).replace('new password', '')
