@@ -188,12 +188,14 @@ class ReaderPlan(object):
     def describe_wanted(self):
         return describe_grants(wanted_grants(self.database, self.columns_only))
 
-    def plan(self, password, hosts, accounts, grants_of, revoke_other_hosts=True, locked_hosts=(), require_tls=None):
+    def plan(self, password, hosts, accounts, grants_of, revoke_other_hosts=True, locked_hosts=(), require_tls=None,
+             update_password='always'):
         """accounts: {host: (plugin, authentication_string[, ssl_type])} of the user as it is now
         (read_accounts); grants_of(host): the SHOW GRANTS lines of an existing account; locked_hosts:
         those of its hosts whose account is locked (ACCOUNT LOCK), which this plan unlocks;
         require_tls: True for REQUIRE SSL (a stricter requirement set by hand is kept), False for
-        REQUIRE NONE, None to leave the requirement as it is."""
+        REQUIRE NONE, None to leave the requirement as it is; update_password: 'on_create' refuses
+        to change the password of an existing account (its other readers would be refused)."""
         wanted = wanted_grants(self.database, self.columns_only)
         own = self._own_grants()
         for host in hosts:
@@ -223,7 +225,17 @@ class ReaderPlan(object):
             self.before.append('%s %s@%s: %s%s' % (self.kind, self.user, host, describe_grants(have - set([USAGE]))
                                                    or 'no privileges', ', TLS required' if ssl_type else ''))
             if (plugin or '') in NATIVE_PLUGINS:
-                if (stored or '').upper() != native_password_hash(password):
+                if (stored or '').upper() != native_password_hash(password) and update_password != 'always':
+                    # Changed in place, the password would refuse every program that logs in with
+                    # the current one (Dovecot, the mail hosts not yet run) until it has the new one.
+                    self.refusals.append(
+                        'the %s %s@%s has another password than the one given. Changed in place, it would refuse '
+                        'every program that logs in with the current one (Dovecot, and each mail host until its own '
+                        'play) at once. To move everyone to a new password, run the playbook '
+                        'mailfleet.postfix_mysql.rotate_db_password; to set it in place anyway (for example after '
+                        'it was changed by hand and nothing uses that one), set update_password to always '
+                        '(mailfleet_database_reader_update_password in the role)' % (self.kind, self.user, host))
+                elif (stored or '').upper() != native_password_hash(password):
                     self.statements.append(('ALTER USER %s@%s IDENTIFIED BY %s', (self.user, host, password)))
                     self.changes.append('update %s %s@%s password' % (self.kind, self.user, host))
             else:

@@ -79,8 +79,8 @@ options:
       password:
         description:
           - Its password. Compared with the stored C(mysql_native_password) hash (the default of Debian's
-            MariaDB) and only changed when it differs; for accounts with another authentication plugin
-            it is set when the account is created, and a warning says it was not compared.
+            MariaDB); for accounts with another authentication plugin it is set when the account is created,
+            and a warning says it was not compared. When it differs, see O(reader.update_password).
           - At least 2 characters, without leading or trailing blanks, control characters or Unicode line
             and paragraph separators. Postfix's client files (mysql_table(5)) strip such blanks and cannot
             hold a line break, so such a password would never work there.
@@ -98,6 +98,17 @@ options:
         description: Remove the account from every host not in O(reader.hosts).
         type: bool
         default: true
+      update_password:
+        description:
+          - V(on_create) sets O(reader.password) when the account is created. An existing account with another
+            password makes the module fail before it changes anything, because the account has other readers (Dovecot
+            logs in with it in the ISPmail guide's set-up, and each mail host until the role has run there),
+            and a password changed in place refuses them all at once. The
+            C(mailfleet.postfix_mysql.rotate_db_password) playbook moves them to a new password instead.
+          - V(always) changes it in place, for example after it was changed by hand and nothing uses that one.
+        type: str
+        choices: [always, on_create]
+        default: on_create
       columns_only:
         description:
           - V(true) gives the account SELECT only on the columns Postfix's maps read, C(virtual_domains)
@@ -519,7 +530,8 @@ def plan_reader(cursor, db, reader):
         locked_hosts = pair.locked_hosts(user)
     return ReaderPlan(user, db, columns_only=reader.get('columns_only')).plan(
         reader['password'], reader['hosts'], read_accounts(cursor, user), grants_reader(cursor, user),
-        revoke_other_hosts=reader['revoke_other_hosts'], locked_hosts=locked_hosts, require_tls=reader.get('require_tls'))
+        revoke_other_hosts=reader['revoke_other_hosts'], locked_hosts=locked_hosts, require_tls=reader.get('require_tls'),
+        update_password=reader['update_password'])
 
 
 def plan_dovecot(cursor, db, dovecot, require_tls):
@@ -541,6 +553,8 @@ def main():
     argument_spec.update(mail_data_argument_spec())
     argument_spec['update_password'] = dict(type='str', default='on_create', choices=['always', 'on_create'])
     argument_spec['reader']['options']['revoke_other_hosts'] = dict(type='bool', default=True)
+    argument_spec['reader']['options']['update_password'] = dict(type='str', default='on_create',
+                                                                 choices=['always', 'on_create'])
     argument_spec['reader']['options']['require_tls'] = dict(type='bool')
     # Checked against this module's own login_user and login_db.
     del argument_spec['reader']['options']['login_user']

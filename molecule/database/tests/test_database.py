@@ -191,11 +191,22 @@ def test_argument_spec_refuses_bad_input():
     assert 'mailfleet_database_domains' in output and 'gone' in output and 'must be one of' in output
 
 
-def test_a_changed_password_is_put_right():
-    """A reader password changed by hand is set back by the next run: one module call."""
+def test_a_password_in_use_is_not_changed_in_place_unless_asked():
+    """The reader's password differs from the declared one (changed by hand, or a new one in
+    the vault): the run stops before changing anything, since Dovecot and the mail hosts log
+    in with the current one, and names the rotation playbook. Asked with
+    mailfleet_database_reader_update_password: always, it is set: one module call."""
     for host in all_hosts():
         sql(host, "ALTER USER '%s'@'127.0.0.1' IDENTIFIED BY 'changed-by-hand'" % READER)
+    before = [content_and_reader(host) for host in all_hosts()]
     rc, output, recap = run_playbook('converge.yml', '--diff', '-v')
+    assert rc != 0, output
+    assert 'the reader mailuser@127.0.0.1 has another password than the one given' in output, output
+    assert 'run the playbook mailfleet.postfix_mysql.rotate_db_password' in output, output
+    assert 'mailfleet_database_reader_update_password' in output, output
+    assert reader_password() not in output and 'changed-by-hand' not in output
+    assert [content_and_reader(host) for host in all_hosts()] == before
+    rc, output, recap = run_playbook('converge.yml', '--diff', '-v', '-e', 'mailfleet_database_reader_update_password=always')
     assert rc == 0, output
     assert all(counts['changed'] == 1 for counts in recap.values()), output
     assert 'update reader mailuser@127.0.0.1 password' in output

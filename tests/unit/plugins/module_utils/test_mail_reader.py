@@ -77,6 +77,22 @@ def test_a_changed_password_is_set_without_being_shown():
     assert 'rotated-pw' not in ' '.join(p.changes + p.before + p.after)
 
 
+def test_on_create_an_existing_account_with_another_password_stops_the_plan_and_names_the_rotation():
+    p = ReaderPlan('mailuser', 'mailserver').plan('new-vault-pw', ['10.0.0.21', '10.0.0.22'],
+                                                  {'10.0.0.21': NATIVE}, lambda host: GOOD, update_password='on_create')
+    assert p.statements == [] and p.changes == []
+    assert len(p.refusals) == 1 and 'the reader mailuser@10.0.0.21 has another password' in p.refusals[0]
+    assert 'mailfleet.postfix_mysql.rotate_db_password' in p.refusals[0]
+    assert 'mailfleet_database_reader_update_password' in p.refusals[0]
+    assert 'new-vault-pw' not in ' '.join(p.refusals + p.changes + p.before + p.after)
+
+
+def test_on_create_a_new_host_and_an_account_with_the_same_password_are_fine():
+    p = ReaderPlan('mailuser', 'mailserver').plan(PASSWORD, ['10.0.0.21', '10.0.0.22'], {'10.0.0.21': NATIVE},
+                                                  lambda host: GOOD, update_password='on_create')
+    assert p.refusals == [] and p.changes == ['add reader mailuser@10.0.0.22 with SELECT on mailserver']
+
+
 @pytest.mark.parametrize('extra, named', [
     ("GRANT INSERT ON `mailserver`.* TO `mailuser`@`10.0.0.21`", 'INSERT ON mailserver.*'),
     # As MariaDB shows it: the privileges of one level on one line, SELECT among them.
