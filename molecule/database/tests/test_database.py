@@ -218,6 +218,26 @@ def test_a_password_in_use_is_not_changed_in_place_unless_asked():
     assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()), output
 
 
+def test_a_host_entry_made_by_hand_is_named_in_check_mode_and_the_diff_before_it_goes():
+    """A host entry of the reader that is not in mailfleet_database_reader_hosts: check mode
+    names it and leaves it; the real run names it in its changes and its diff, then removes it."""
+    entry = "'%s'@'10.9.9.9'" % READER
+    exists = "SELECT COUNT(*) FROM mysql.user WHERE User = '%s' AND Host = '10.9.9.9'" % READER
+    for host in all_hosts():
+        sql(host, "CREATE USER %s IDENTIFIED BY 'made-by-hand'; GRANT SELECT ON %s.* TO %s" % (entry, DB, entry))
+    try:
+        for args, left in ((('--check', '--diff', '-v'), '1'), (('--diff', '-v'), '0')):
+            rc, output, recap = run_playbook('converge.yml', *args)
+            assert rc == 0 and all(counts['changed'] == 1 for counts in recap.values()), output
+            assert 'remove reader mailuser@10.9.9.9' in output, output
+            assert '-reader mailuser@10.9.9.9\n' in output.replace('\r', ''), output
+            assert 'made-by-hand' not in output and reader_password() not in output
+            assert all(sql(host, exists) == [[left]] for host in all_hosts())
+    finally:
+        for host in all_hosts():
+            sql(host, 'DROP USER IF EXISTS %s' % entry)
+
+
 DECLARED_HASH = '{BLF-CRYPT}$2y$05$.WedBCNZiwxY1CG3aleIleu6lYjup2CIg0BP4M4YCZsO204Czz07W'
 # What Roundcube's password plugin writes when John changes his password in the webmail.
 WEBMAIL_HASH = '{BLF-CRYPT}$2y$05$ChangedInTheWebmail.by.John.himself.0123456789abcdefghi'
