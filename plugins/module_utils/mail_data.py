@@ -79,6 +79,10 @@ HASH_FORMS = ("'{SCHEME}...' as doveadm pw prints it (for example '{BLF-CRYPT}$2
               "a password stored as plain text on purpose is written '{PLAIN}...'")
 
 
+# When a password is written: whenever it differs, or only when its account or mailbox is created.
+UPDATE_PASSWORD_CHOICES = ['always', 'on_create']
+
+
 def argument_spec():
     """The options domains, users, aliases and reader, as the module and the action take them."""
     return dict(
@@ -92,7 +96,7 @@ def argument_spec():
             # maps.string_type_reasons); the type is checked with the other rules.
             password_hash=dict(type='raw', no_log=True),
             # Not given: the mailbox-wide choice (mail_database's update_password).
-            update_password=dict(type='str', choices=['always', 'on_create']),
+            update_password=dict(type='str', choices=UPDATE_PASSWORD_CHOICES),
             # Not given: 0 for a new mailbox, and an existing one keeps its quota.
             quota=dict(type='int'),
             state=dict(type='str', default='present', choices=['present', 'absent']),

@@ -225,7 +225,8 @@ class ReaderPlan(object):
             self.before.append('%s %s@%s: %s%s' % (self.kind, self.user, host, describe_grants(have - set([USAGE]))
                                                    or 'no privileges', ', TLS required' if ssl_type else ''))
             if (plugin or '') in NATIVE_PLUGINS:
-                if (stored or '').upper() != native_password_hash(password) and update_password != 'always':
+                differs = (stored or '').upper() != native_password_hash(password)
+                if differs and update_password != 'always':
                     # Changed in place, the password would refuse every program that logs in with
                     # the current one (Dovecot, the mail hosts not yet run) until it has the new one.
                     self.refusals.append(
@@ -235,7 +236,7 @@ class ReaderPlan(object):
                         'mailfleet.postfix_mysql.rotate_db_password; to set it in place anyway (for example after '
                         'it was changed by hand and nothing uses that one), set update_password to always '
                         '(mailfleet_database_reader_update_password in the role)' % (self.kind, self.user, host))
-                elif (stored or '').upper() != native_password_hash(password):
+                elif differs:
                     self.statements.append(('ALTER USER %s@%s IDENTIFIED BY %s', (self.user, host, password)))
                     self.changes.append('update %s %s@%s password' % (self.kind, self.user, host))
             else:

@@ -345,6 +345,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_data 
     ADDRESS_LENGTH,
     DOMAIN_LENGTH,
     PASSWORD_HASH_LENGTH,
+    UPDATE_PASSWORD_CHOICES,
     argument_spec as mail_data_argument_spec,
     problems as mail_data_problems,
 )
@@ -551,10 +552,10 @@ def main():
     )
     # domains, users, aliases and reader: the options the validate_mail_data action takes too.
     argument_spec.update(mail_data_argument_spec())
-    argument_spec['update_password'] = dict(type='str', default='on_create', choices=['always', 'on_create'])
+    argument_spec['update_password'] = dict(type='str', default='on_create', choices=UPDATE_PASSWORD_CHOICES)
     argument_spec['reader']['options']['revoke_other_hosts'] = dict(type='bool', default=True)
     argument_spec['reader']['options']['update_password'] = dict(type='str', default='on_create',
-                                                                 choices=['always', 'on_create'])
+                                                                 choices=UPDATE_PASSWORD_CHOICES)
     argument_spec['reader']['options']['require_tls'] = dict(type='bool')
     # Checked against this module's own login_user and login_db.
     del argument_spec['reader']['options']['login_user']
