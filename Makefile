@@ -27,15 +27,17 @@ CORE_PYTHON         := 3.12
 CORE_SANITY         ?= $(lastword $(CORE_RELEASES))
 
 # `make test`: every step in turn, numbered, with the time so far; the first failure stops it.
-TEST_STEPS := lint docs-lint tarball importer sanity unit \
-	$(addprefix versions-,$(CORE_RELEASES)) test-ee $(addprefix molecule-,$(SCENARIOS))
+# The other releases' unit tests and sanity and the execution environment run in a second
+# lane, from the tarball on until the first molecule scenario (tools/run-test-steps.sh).
+TEST_STEPS  := tarball lint docs-lint importer sanity unit $(addprefix molecule-,$(SCENARIOS))
+TEST_BESIDE := $(addprefix versions-,$(CORE_RELEASES)) test-ee
 
 .PHONY: setup collection lint docs-lint docs tarball importer sanity unit versions molecule test test-all \
 	test-ee demo demo-clean bench bench-fleet bench-recovery bench-connections bench-audit help
 
 help:
 	@echo "make demo        set up the host and run playbooks/site.yml against a local Debian 12 container"
-	@echo "make test        set up the host and run every check ($(words $(TEST_STEPS)) steps: $(TEST_STEPS))"
+	@echo "make test        set up the host and run every check ($(TEST_STEPS), and beside them $(TEST_BESIDE))"
 	@echo "make test-all    make test with sanity on every supported ansible-core"
 	@echo "make demo-clean  remove the demo container"
 	@echo "make setup       only install what the tests and the demo need (idempotent)"
@@ -120,17 +122,8 @@ molecule-%:
 molecule: $(addprefix molecule-,$(SCENARIOS))
 
 test: setup
-	@start=$$(date +%s)
-	steps=($(TEST_STEPS))
-	for i in "$${!steps[@]}"; do
-	  elapsed=$$(( $$(date +%s) - start ))
-	  printf '\n==> make test: step %d of %d: %s (%dm%02ds so far)\n' $$((i + 1)) $${#steps[@]} "$${steps[i]}" \
-	    $$((elapsed / 60)) $$((elapsed % 60))
-	  $(MAKE) --no-print-directory "$${steps[i]}" || {
-	    printf '==> make test: step %d of %d (%s) FAILED\n' $$((i + 1)) $${#steps[@]} "$${steps[i]}"; exit 1; }
-	done
-	elapsed=$$(( $$(date +%s) - start ))
-	printf '\n==> make test: all %d steps passed in %dm%02ds\n' $${#steps[@]} $$((elapsed / 60)) $$((elapsed % 60))
+	tools/run-test-steps.sh "$(TEST_STEPS)" "$(TEST_BESIDE)" tarball $(firstword $(filter molecule-%,$(TEST_STEPS))) \
+	  $(CURDIR)/.cache/test-logs
 
 # The longer matrix: make test with sanity on every supported ansible-core.
 test-all:

@@ -38,9 +38,10 @@ PY
 )
 # ansible-test keeps its per-test virtual environments under ~/.ansible/test; a HOME of
 # the project's own keeps them apart from anything else on the machine and reusable
-# between runs.
+# between runs, one per venv because `make test` runs two releases' sanity side by side.
 export PYENV_ROOT=${PYENV_ROOT:-$HOME/.pyenv}  # where tools/find-python.sh looks
-export HOME=$top/.cache/ansible-test-home
+HOME=$top/.cache/ansible-test-home/${venv##*/}
+export HOME
 mkdir -p "$HOME/.ansible/test/cache"
 cp tools/get-pip-standin.py "$HOME/.ansible/test/cache/get_pip_${pip_pin}.py"
 
