@@ -310,6 +310,22 @@ def parse_explicit(stdout):
     return values
 
 
+# A mysql table in a parameter's value, read through proxymap or not: the client file's path.
+_MYSQL_TABLE_RE = re.compile(r'(?:^|[\s,])(?:proxy:)?mysql:(/[^\s,]+)')
+
+
+def mysql_client_files(values):
+    """{client file path: sorted names of the parameters naming it}, from main.cf's values.
+
+    Whatever the files are called (mysql-*.cf, the trixie edition's mariadb-*.cf, others).
+    """
+    files = {}
+    for name, value in values.items():
+        for path in _MYSQL_TABLE_RE.findall(value or ''):
+            files.setdefault(path, set()).add(name)
+    return dict((path, sorted(names)) for path, names in files.items())
+
+
 class CurrentState(object):
     """What one ``postconf -n NAME...`` run says about the requested names.
 

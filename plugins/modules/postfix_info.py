@@ -38,6 +38,15 @@ options:
     description: The systemd unit whose state to report in RV(service_active) and RV(service_enabled).
     type: str
     default: postfix
+  dovecot_sql_files:
+    description:
+      - Dovecot's files that may hold SQL settings, read for RV(dovecot_sql). Those that do not exist are
+        skipped. Dovecot 2.3 keeps them in C(/etc/dovecot/dovecot-sql.conf.ext), 2.4 inline, in
+        C(/etc/dovecot/conf.d/auth-sql.conf.ext) by default.
+      - A file that Dovecot could not read either fails the module with the file, the line and the fix.
+    type: list
+    elements: path
+    default: [/etc/dovecot/dovecot-sql.conf.ext, /etc/dovecot/conf.d/auth-sql.conf.ext]
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -96,13 +105,29 @@ service_enabled:
   type: bool
 client_file_users:
   description:
-    - The database accounts (C(user)) that the client files C(CONFIG_DIR/mysql-*.cf) name, sorted and without
-      repeats; reading them needs root. The C(mailfleet.postfix_mysql.rotate_db_password) playbook checks with
-      it that no mail host still uses an account before it locks it.
+    - The database accounts (C(user)) that the client files name, sorted and without repeats: the files
+      C(CONFIG_DIR/mysql-*.cf), and every other C(mysql:) table that a main.cf parameter names (such as the
+      C(mariadb-*.cf) files of a server built by hand). Reading them needs root. The
+      C(mailfleet.postfix_mysql.rotate_db_password) playbook checks with it that no mail host still uses an
+      account before it locks it.
   returned: always
   type: list
   elements: str
   sample: [mailuser]
+dovecot_sql:
+  description:
+    - Dovecot's SQL settings, one entry per file of O(dovecot_sql_files) that holds some; never a password.
+      C(layout) is C(2.3) (a C(connect) string) or C(2.4) (C(mysql HOST) blocks).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - path: /etc/dovecot/dovecot-sql.conf.ext
+      layout: "2.3"
+      driver: mysql
+      users: [mailuser]
+      connections: [{hosts: [127.0.0.1], user: mailuser, dbname: mailserver, line: 3, port: null}]
+      queries: {password_query: "SELECT email AS user, password FROM virtual_users WHERE email='%u'"}
 missing_packages:
   description: The packages of O(packages) that are not installed, in the order given.
   returned: always
@@ -111,14 +136,18 @@ missing_packages:
   sample: [postfix-mysql]
 '''
 
+import errno
 import glob
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import PostconfRunner
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.dovecot_sql import (
+    DOVECOT_23_FILE, DOVECOT_24_FILE, DovecotSqlError, read)
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import PostconfRunner, mysql_client_files
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import parse_client_file
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import missing_packages, unit_state
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import (
+    missing_packages, read_text, unit_state)
 
 
 def main():
@@ -127,18 +156,20 @@ def main():
             config_dir=dict(type='path', default='/etc/postfix'),
             packages=dict(type='list', elements='str', default=[]),
             service=dict(type='str', default='postfix'),
+            dovecot_sql_files=dict(type='list', elements='path', default=[DOVECOT_23_FILE, DOVECOT_24_FILE]),
         ),
         supports_check_mode=True,
     )
     config_dir = module.params['config_dir']
     result = dict(changed=False, installed=False, mail_version=None, map_types=[], chrooted_map_readers=[],
-                  client_file_users=[])
+                  client_file_users=[], dovecot_sql=[])
 
     result['missing_packages'] = missing_packages(module, module.params['packages'])
     state = unit_state(module, module.params['service'])
     result.update(service_active=state['active'], service_enabled=state['enabled'])
 
     postconf = PostconfRunner(module, config_dir, required=False)
+    client_files = set(glob.glob(os.path.join(config_dir, 'mysql-*.cf')))
     if postconf.binary is not None:
         version = postconf.value('mail_version')
         if version:
@@ -149,16 +180,27 @@ def main():
                 map_types=sorted(types.split()),
                 chrooted_map_readers=postconf.chrooted_map_readers(check=False),
             )
+            client_files.update(mysql_client_files(postconf.explicit()))
     users = set()
-    for path in glob.glob(os.path.join(config_dir, 'mysql-*.cf')):
+    for path in sorted(client_files):
         try:
             with open(path) as handle:
                 user = parse_client_file(handle.read())[0].get('user')
         except (IOError, OSError) as exc:
+            if exc.errno == errno.ENOENT:
+                continue    # named in main.cf but not there: no account logs in through it
             module.fail_json(msg='cannot read %s: %s' % (path, exc), **result)
         if user:
             users.add(user)
     result['client_file_users'] = sorted(users)
+    for path in module.params['dovecot_sql_files']:
+        text = read_text(path)
+        try:
+            config = read(path, text) if text is not None else None
+        except DovecotSqlError as exc:
+            module.fail_json(msg='Dovecot\'s SQL settings cannot be read: %s' % exc, **result)
+        if config is not None:
+            result['dovecot_sql'].append(config.as_dict())
     module.exit_json(**result)
 
 

@@ -69,6 +69,15 @@ options:
         here is taken for the old one.
     type: dict
     default: {}
+  dovecot_in_use:
+    description:
+      - For each mail host that could be asked, Dovecot's SQL settings (as
+        M(mailfleet.postfix_mysql.postfix_info) reports them in RV(mailfleet.postfix_mysql.postfix_info#module:dovecot_sql)):
+        a list of dicts with C(path) and C(users).
+      - Counted like O(users_in_use): an old account that Dovecot still names is not locked, and the failure
+        names the host and the file.
+    type: dict
+    default: {}
   unanswered:
     description:
       - The mail hosts that should have been asked for O(users_in_use) but did not answer (unreachable, or down).
@@ -191,7 +200,7 @@ def read_pair(cursor, user, standby_user):
     return PairState(user, standby_user, cursor.fetchall())
 
 
-def choose(pair, password, users_in_use):
+def choose(pair, password, named):
     """(new, old) of the rotation, from what the server says: new is the account that has
     (or is to get) the password, old the other one."""
     in_use = pair.in_use()
@@ -205,13 +214,12 @@ def choose(pair, password, users_in_use):
     if len(in_use) == 1:
         old = in_use[0]
     else:
-        named = set(name for users in users_in_use.values() for name in users or [])
         old = pair.standby_user if pair.standby_user in named and pair.user not in named else pair.user
     return (pair.user if old == pair.standby_user else pair.standby_user), old
 
 
 def prepare(module, cursor, params, pair):
-    new, old = choose(pair, params['password'], params['users_in_use'])
+    new, old = choose(pair, params['password'], named_accounts(params))
     plan = ReaderPlan(new, params['login_db'], columns_only=params['columns_only']).plan(
         params['password'], params['hosts'], read_accounts(cursor, new), grants_reader(cursor, new),
         revoke_other_hosts=True, locked_hosts=pair.locked_hosts(new), require_tls=params['require_tls'])
@@ -225,6 +233,27 @@ def prepare(module, cursor, params, pair):
     return dict(changed=bool(plan.statements), changes=plan.changes, new_user=new, old_user=old)
 
 
+def still_named(account, users_in_use, dovecot_in_use):
+    """What still logs in with ACCOUNT, host by host: the client files, Dovecot's files."""
+    still = []
+    for host in sorted(set(users_in_use) | set(dovecot_in_use)):
+        if account in (users_in_use.get(host) or []):
+            still.append('on %s, the client files' % host)
+        dovecot = [entry['path'] for entry in dovecot_in_use.get(host) or [] if account in entry.get('users', [])]
+        if dovecot:
+            still.append('on %s, Dovecot (%s)' % (host, ', '.join(dovecot)))
+    return still
+
+
+def named_accounts(params):
+    """Every account a client file or a Dovecot file of an answering mail host names."""
+    named = set(name for users in params['users_in_use'].values() for name in users or [])
+    for entries in params['dovecot_in_use'].values():
+        for entry in entries or []:
+            named.update(entry.get('users', []))
+    return named
+
+
 def finish(module, cursor, params, pair):
     in_use = pair.in_use()
     matching = [name for name in in_use if pair.has_password(name, params['password'])]
@@ -236,9 +265,11 @@ def finish(module, cursor, params, pair):
     unlocked_hosts = sorted(host for host, (_hash, locked) in pair.accounts[old].items() if not locked)
     if not unlocked_hosts:
         return dict(changed=False, changes=[], new_user=new, old_user=old)
-    still = sorted(host for host, users in params['users_in_use'].items() if old in (users or []))
+    still = still_named(old, params['users_in_use'], params['dovecot_in_use'])
     if still:
-        raise RotationError('%s was not locked: the client files of %s still name it' % (old, ', '.join(still)))
+        raise RotationError('%s was not locked: %s still name(s) it. Move them to %s (rotate_db_password.yml moves '
+                            'Dovecot unless mailfleet_rotation_move_dovecot is false), then run the rotation again'
+                            % (old, '; '.join(still), new))
     unanswered = sorted(params['unanswered'])
     if unanswered and not params['lock_despite_unanswered']:
         raise RotationError('%s was not locked: the mail host(s) %s did not answer, and may still log in with it. '
@@ -273,6 +304,7 @@ def main():
         hosts=dict(type='list', elements='str', required=True),
         login_db=dict(type='str', default='mailserver'),
         users_in_use=dict(type='dict', default={}),
+        dovecot_in_use=dict(type='dict', default={}),
         unanswered=dict(type='list', elements='str', default=[]),
         lock_despite_unanswered=dict(type='bool', default=False),
         sessions_timeout=dict(type='int', default=120),

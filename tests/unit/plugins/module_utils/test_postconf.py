@@ -371,3 +371,19 @@ def test_names_to_change_refuses_what_the_module_refuses():
 ])
 def test_expanded_value_argv_expands_references(config_dir, argv):
     assert pc.expanded_value_argv('/usr/sbin/postconf', 'virtual_alias_maps', config_dir) == argv
+
+
+def test_the_client_files_main_cf_names_whatever_their_names():
+    values = {
+        'virtual_mailbox_maps': 'proxy:mysql:/etc/postfix/mariadb-virtual-mailbox-maps.cf',
+        'virtual_alias_maps': 'mysql:/etc/postfix/mariadb-virtual-alias-maps.cf,'
+                              'mysql:/etc/postfix/mariadb-email2email.cf hash:/etc/postfix/virtual',
+        'smtpd_sender_login_maps': 'proxy:mysql:/etc/postfix/mariadb-email2email.cf',
+        'relayhost': '',
+        'smtpd_banner': '$myhostname ESMTP no-mysql:here',
+    }
+    assert pc.mysql_client_files(values) == {
+        '/etc/postfix/mariadb-virtual-mailbox-maps.cf': ['virtual_mailbox_maps'],
+        '/etc/postfix/mariadb-virtual-alias-maps.cf': ['virtual_alias_maps'],
+        '/etc/postfix/mariadb-email2email.cf': ['smtpd_sender_login_maps', 'virtual_alias_maps'],
+    }

@@ -31,20 +31,22 @@ INSTALLED = {
     '/usr/bin/postconf -c /etc/postfix -h mail_version': (0, '3.7.11\n', ''),
     '/usr/bin/postconf -c /etc/postfix -m': (0, 'hash\nmysql\nbtree\n', ''),
     '/usr/bin/postconf -c /etc/postfix -F': (0, FIELDS, ''),
+    '/usr/bin/postconf -c /etc/postfix -n': (0, 'virtual_mailbox_maps = proxy:mysql:/etc/postfix/none.cf\n', ''),
     '/usr/bin/systemctl is-active --quiet postfix': (0, '', ''),
     '/usr/bin/systemctl is-enabled postfix': (0, 'enabled\n', ''),
 }
 
 
 def test_an_installed_postfix(run_module):
-    kind, result, calls = run_module({'packages': ['postfix', 'postfix-mysql']}, answers=INSTALLED)
+    kind, result, calls = run_module({'packages': ['postfix', 'postfix-mysql'], 'dovecot_sql_files': []},
+                                     answers=INSTALLED)
     assert kind == 'exit'
     assert result == dict(changed=False, installed=True, mail_version='3.7.11', map_types=['btree', 'hash', 'mysql'],
                           chrooted_map_readers=['smtp/inet'], missing_packages=[], service_active=True,
-                          service_enabled=True, client_file_users=[])
+                          service_enabled=True, client_file_users=[], dovecot_sql=[])
     assert calls[0] == ['/usr/bin/dpkg-query', '-W', '-f', '${Package}\t${db:Status-Abbrev}\n',
                         'postfix', 'postfix-mysql']
-    assert calls[-1] == ['/usr/bin/postconf', '-c', '/etc/postfix', '-F', '*/*/chroot', '*/*/command']
+    assert ['/usr/bin/postconf', '-c', '/etc/postfix', '-F', '*/*/chroot', '*/*/command'] in calls
 
 
 def test_a_stopped_disabled_service(run_module):
@@ -70,7 +72,7 @@ def test_no_postfix_at_all(run_module):
     assert kind == 'exit'
     assert result == dict(changed=False, installed=False, mail_version=None, map_types=[], chrooted_map_readers=[],
                           missing_packages=['postfix'], service_active=False, service_enabled=False,
-                          client_file_users=[])
+                          client_file_users=[], dovecot_sql=[])
     assert [call[0] for call in calls] == ['/usr/bin/dpkg-query', '/usr/bin/systemctl', '/usr/bin/systemctl']
 
 
@@ -99,3 +101,40 @@ def test_the_accounts_the_client_files_name(run_module, tmp_path):
     (tmp_path / 'other.cf').write_text('user = someone\n')
     kind, result, _calls = run_module({'config_dir': str(tmp_path)}, answers=INSTALLED)
     assert kind == 'exit' and result['client_file_users'] == ['mailuser', 'mailuser_b']
+
+
+def test_a_client_file_named_in_main_cf_counts_whatever_its_name(run_module, tmp_path):
+    """The trixie edition's mariadb-*.cf: an account only they name is in use all the same."""
+    (tmp_path / 'mysql-a.cf').write_text('user = mailuser\n')
+    (tmp_path / 'mariadb-virtual-mailbox-maps.cf').write_text('user = mailserver\npassword = x\n')
+    (tmp_path / 'unused.cf').write_text('user = nobody\n')
+    main_cf = ('virtual_mailbox_maps = proxy:mysql:%s/mariadb-virtual-mailbox-maps.cf\n'
+               'relayhost =\n' % tmp_path)
+    answers = dict(INSTALLED, **{'/usr/bin/postconf -c %s -n' % tmp_path: (0, main_cf, ''),
+                                 '/usr/bin/postconf -c %s -h mail_version' % tmp_path: (0, '3.10.5\n', '')})
+    kind, result, _calls = run_module({'config_dir': str(tmp_path), 'dovecot_sql_files': []}, answers=answers)
+    assert kind == 'exit' and result['client_file_users'] == ['mailserver', 'mailuser']
+
+
+def test_dovecot_accounts_are_read_in_both_layouts_and_no_password_is_returned(run_module, tmp_path):
+    old = tmp_path / 'dovecot-sql.conf.ext'
+    old.write_text('driver = mysql\nconnect = "host=127.0.0.1 dbname=mailserver user=mailuser password=Pw#1"\n'
+                   "password_query = SELECT password FROM virtual_users WHERE email='%u'\n")
+    new = tmp_path / 'auth-sql.conf.ext'
+    new.write_text('sql_driver = mysql\nmysql localhost {\n  user = mailserver\n  password = "Pw 2"\n}\n')
+    kind, result, _calls = run_module({'dovecot_sql_files': [str(old), str(new), str(tmp_path / 'absent')]},
+                                      answers=INSTALLED)
+    assert kind == 'exit'
+    assert [(entry['path'], entry['layout'], entry['users']) for entry in result['dovecot_sql']] == [
+        (str(old), '2.3', ['mailuser']), (str(new), '2.4', ['mailserver'])]
+    assert 'Pw#1' not in repr(result) and 'Pw 2' not in repr(result)
+
+
+def test_a_dovecot_file_dovecot_could_not_read_fails_with_its_line(run_module, tmp_path):
+    broken = tmp_path / 'dovecot-sql.conf.ext'
+    broken.write_text('driver = mysql\nconnect = "host=127.0.0.1 user=mailuser password=Pw#1\n')
+    kind, result, _calls = run_module({'dovecot_sql_files': [str(broken)]}, answers=INSTALLED)
+    assert kind == 'fail'
+    assert result['msg'] == ("Dovecot's SQL settings cannot be read: %s line 2: a quote is not closed: end the "
+                             'value with "' % broken)
+    assert 'Pw#1' not in repr(result)

@@ -39,12 +39,19 @@ def pair(a=None, b=None):
     ((OLD, False), (OLD, False), {}, ('mailuser_b', 'mailuser')),
 ])
 def test_which_account_the_mail_hosts_move_to(a, b, in_use, expected):
-    assert reader_rotation.choose(pair(a, b), NEW, in_use) == expected
+    named = reader_rotation.named_accounts(dict(users_in_use=in_use, dovecot_in_use={}))
+    assert reader_rotation.choose(pair(a, b), NEW, named) == expected
+
+
+def test_an_account_dovecot_names_counts_as_in_use_when_choosing():
+    named = reader_rotation.named_accounts(dict(users_in_use={}, dovecot_in_use={
+        'mx1': [{'path': '/etc/dovecot/dovecot-sql.conf.ext', 'users': ['mailuser_b']}]}))
+    assert reader_rotation.choose(pair((OLD, False), (OLD, False)), NEW, named) == ('mailuser', 'mailuser_b')
 
 
 def test_both_accounts_locked_is_refused():
     with pytest.raises(reader_rotation.RotationError) as info:
-        reader_rotation.choose(pair((OLD, True), (OLD, True)), NEW, {})
+        reader_rotation.choose(pair((OLD, True), (OLD, True)), NEW, set())
     assert 'both reader accounts, mailuser and mailuser_b, are locked or missing' in str(info.value)
 
 
@@ -67,7 +74,7 @@ class Module(object):
 
 
 PARAMS = dict(password=NEW, users_in_use={'mx1': ['mailuser_b'], 'mx2': ['mailuser_b']}, sessions_timeout=5,
-              unanswered=[], lock_despite_unanswered=False)
+              unanswered=[], lock_despite_unanswered=False, dovecot_in_use={})
 
 
 def test_the_old_account_is_locked_once_its_sessions_are_gone():
@@ -83,7 +90,22 @@ def test_a_mail_host_that_still_names_the_old_account_stops_the_lock():
     params = dict(PARAMS, users_in_use={'mx1': ['mailuser_b'], 'mx2': ['mailuser']})
     with pytest.raises(reader_rotation.RotationError) as info:
         reader_rotation.finish(Module(), cursor, params, pair((OLD, False), (NEW, False)))
-    assert str(info.value) == 'mailuser was not locked: the client files of mx2 still name it'
+    assert str(info.value) == ('mailuser was not locked: on mx2, the client files still name(s) it. Move them to '
+                               'mailuser_b (rotate_db_password.yml moves Dovecot unless '
+                               'mailfleet_rotation_move_dovecot is false), then run the rotation again')
+    assert cursor.executed == []
+
+
+def test_a_dovecot_that_still_names_the_old_account_stops_the_lock_and_is_named():
+    """Locked while Dovecot holds a connection, the account would fail at Dovecot's next reconnect."""
+    cursor = Cursor([])
+    params = dict(PARAMS, dovecot_in_use={
+        'mx1': [{'path': '/etc/dovecot/conf.d/auth-sql.conf.ext', 'layout': '2.4', 'users': ['mailuser']}],
+        'mx2': [{'path': '/etc/dovecot/dovecot-sql.conf.ext', 'layout': '2.3', 'users': ['mailuser_b']}]})
+    with pytest.raises(reader_rotation.RotationError) as info:
+        reader_rotation.finish(Module(), cursor, params, pair((OLD, False), (NEW, False)))
+    assert str(info.value).startswith('mailuser was not locked: on mx1, Dovecot (/etc/dovecot/conf.d/auth-sql.conf.ext) '
+                                      'still name(s) it.')
     assert cursor.executed == []
 
 
