@@ -27,10 +27,13 @@ CORE_PYTHON         := 3.12
 CORE_SANITY         ?= $(lastword $(CORE_RELEASES))
 
 # `make test`: every step in turn, numbered, with the time so far; the first failure stops it.
-# The other releases' unit tests and sanity and the execution environment run in a second
-# lane, from the tarball on until the first molecule scenario (tools/run-test-steps.sh).
-TEST_STEPS  := tarball lint docs-lint importer sanity unit $(addprefix molecule-,$(SCENARIOS))
-TEST_BESIDE := $(addprefix versions-,$(CORE_RELEASES)) test-ee
+# The scenarios that time nothing (no outage, load or recovery test) run in a second lane,
+# one after another, beside the steps that start no molecule container; the others run
+# alone afterwards (tools/run-test-steps.sh).
+QUIET_SCENARIOS := database postconf postmap
+TEST_STEPS  := tarball lint docs-lint importer sanity unit $(addprefix versions-,$(CORE_RELEASES)) test-ee \
+	$(addprefix molecule-,$(filter-out $(QUIET_SCENARIOS),$(SCENARIOS)))
+TEST_BESIDE := $(addprefix molecule-,$(filter $(QUIET_SCENARIOS),$(SCENARIOS)))
 
 .PHONY: setup collection lint docs-lint docs tarball importer sanity unit versions molecule test test-all \
 	test-ee demo demo-clean bench bench-fleet bench-recovery bench-connections bench-audit help
@@ -122,7 +125,7 @@ molecule-%:
 molecule: $(addprefix molecule-,$(SCENARIOS))
 
 test: setup
-	tools/run-test-steps.sh "$(TEST_STEPS)" "$(TEST_BESIDE)" tarball $(firstword $(filter molecule-%,$(TEST_STEPS))) \
+	tools/run-test-steps.sh "$(TEST_STEPS)" "$(TEST_BESIDE)" "" $(firstword $(filter molecule-%,$(TEST_STEPS))) \
 	  $(CURDIR)/.cache/test-logs
 
 # The longer matrix: make test with sanity on every supported ansible-core.

@@ -38,10 +38,9 @@ PY
 )
 # ansible-test keeps its per-test virtual environments under ~/.ansible/test; a HOME of
 # the project's own keeps them apart from anything else on the machine and reusable
-# between runs, one per venv because `make test` runs two releases' sanity side by side.
+# between runs.
 export PYENV_ROOT=${PYENV_ROOT:-$HOME/.pyenv}  # where tools/find-python.sh looks
-HOME=$top/.cache/ansible-test-home/${venv##*/}
-export HOME
+export HOME=$top/.cache/ansible-test-home
 mkdir -p "$HOME/.ansible/test/cache"
 cp tools/get-pip-standin.py "$HOME/.ansible/test/cache/get_pip_${pip_pin}.py"
 

@@ -2,14 +2,14 @@
 # `make test`'s driver: runs each make target of STEPS in turn, announced as
 # "==> make test: step N of M: NAME (time so far)", and stops at the first failure.
 #
-# BESIDE names targets that keep one core busy at most and touch nothing of STEPS' (the
-# other ansible-core releases' unit tests and sanity, the execution environment). They
-# run one after another in a second lane, from the end of step AFTER (what they take
-# from STEPS, the tarball) until STEPS reaches BEFORE (the first molecule scenario, whose
-# timings must not share the machine): on two cores, that lane costs the wall clock
-# little. Its output goes to LOG_DIR and is printed whole when it ends, so that no two
-# outputs mix; if it fails, the run fails there, naming the target and printing its
-# output.
+# BESIDE names targets that never run two molecule scenarios at once with STEPS: the
+# scenarios that time nothing (no outage, load or recovery test), one after another. They
+# run in a second lane, from the end of step AFTER (at once when AFTER is empty) until
+# STEPS reaches BEFORE (the first molecule scenario of STEPS, whose timings must not share
+# the machine). On two cores the steps before BEFORE, which start no molecule container,
+# leave room for them. The lane's output goes to LOG_DIR and is printed whole when it ends,
+# so that no two outputs mix; if it fails, the run fails there, naming the target and
+# printing its output.
 #
 # Usage: run-test-steps.sh "STEPS..." "BESIDE..." AFTER BEFORE LOG_DIR
 set -euo pipefail
@@ -75,6 +75,7 @@ start_beside() {
     "$before" "${beside[*]}" "$beside_log"
 }
 
+if [ -z "$after" ]; then start_beside; fi
 for i in "${!steps[@]}"; do
   if [ "${steps[i]}" = "$before" ]; then join_beside; fi
   printf '\n==> make test: step %d of %d: %s (%s so far)\n' $((i + 1)) ${#steps[@]} "${steps[i]}" "$(since_start)"

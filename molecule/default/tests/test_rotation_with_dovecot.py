@@ -91,6 +91,20 @@ def test_dovecot_built_by_hand_logs_users_in_with_the_account_of_postfix(hosts):
         assert 'mailuser' in dovecot_config(host).content_string, name
 
 
+def test_a_password_dovecot_2_3_cannot_take_is_refused_before_anything_moves(hosts, tmp_path):
+    names = [name for name, host in hosts.items() if dovecot_layout(host) == '2.3']
+    assert names, 'no host with Dovecot 2.3'
+    host = hosts[names[0]]
+    before = dovecot_config(host).content_string
+    rc, output, _recap = rotate(names[0], 'Two words#2.3', tmp_path)
+    assert rc != 0
+    assert ('mailfleet_postfix_db_password holds a blank, and Dovecot 2.3 on this host '
+            '(/etc/dovecot/dovecot-sql.conf.ext) splits its connect string at blanks') in output, output[-3000:]
+    assert 'Two words' not in output
+    assert dovecot_config(host).content_string == before
+    assert not locked(host, 'mailuser') and login_works(host)
+
+
 def test_a_rotation_leaves_dovecot_alone_when_told_then_moves_it_without_a_failed_login(hosts, tmp_path):
     original = scenario_vars()['mailfleet_postfix_db_password']
     new = dict((name, NEW_PASSWORDS[dovecot_layout(host)]) for name, host in hosts.items())
