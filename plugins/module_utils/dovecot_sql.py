@@ -102,6 +102,17 @@ def quote(value):
     return '"%s"' % value.replace('\\', '\\\\').replace('"', '\\"')
 
 
+def quote_24(value):
+    """A literal value for a Dovecot 2.4 setting. 2.4 expands ``%{name}`` in every setting
+    (an unknown name stops the auth process), and reads ``%%{`` as a literal ``%{``."""
+    return quote(value.replace('%{', '%%{'))
+
+
+def literal_24(value):
+    """What a Dovecot 2.4 setting holds once ``%%{`` is read as ``%{``."""
+    return value.replace('%%{', '%{') if value is not None else None
+
+
 def _unquote(raw, path, line):
     """The value of a setting as Dovecot reads it: quoted, or up to a comment."""
     raw = raw.strip()
@@ -231,7 +242,7 @@ def read(path, text):
             if 'user' not in block:
                 first = min(s.first_line for s in block.values())
                 raise DovecotSqlError(path, first, 'the block "mysql %s" names no user: add user = ACCOUNT' % host)
-            value = dict((key, setting.value) for key, setting in block.items())
+            value = dict((key, literal_24(setting.value)) for key, setting in block.items())
             connections.append(Connection([host], value['user'], value.get('password'), value.get('dbname'),
                                           block['user'].first_line, value.get('port')))
         if not connections and driver is None:
@@ -288,8 +299,9 @@ def _rewrite(config, user, password):
                 blocks.setdefault(setting.block, {})[setting.key] = setting
         for block in blocks.values():
             user_line = block['user']
-            user_text = '%suser = %s' % (user_line.indent, quote(user if user is not None else user_line.value))
-            password_text = '%spassword = %s' % (user_line.indent, quote(password))
+            user_text = '%suser = %s' % (user_line.indent,
+                                         quote_24(user if user is not None else literal_24(user_line.value)))
+            password_text = '%spassword = %s' % (user_line.indent, quote_24(password))
             if 'password' in block:
                 replacements.append((user_line.first_line, user_line.last_line, user_text))
                 replacements.append((block['password'].first_line, block['password'].last_line, password_text))

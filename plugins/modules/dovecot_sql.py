@@ -20,12 +20,13 @@ description:
     password=...")) or the 2.4 one (C(mysql HOST { user = ...  password = ... })). A file whose connections
     log in with one of O(replaces) and not already as O(user) with O(password) is rewritten to do so. Only the
     lines that hold the account change; the password is written in Dovecot's double quotes, so that a C(#)
-    in it works. A file that names another account is left alone and reported in RV(left).
+    in it works, and for Dovecot 2.4, which expands C(%{name}) in its settings, with C(%{) written C(%%{).
+    A file that names another account is left alone and reported in RV(left).
   - The new text is written to a temporary file beside the old one with the old file's owner, group and
     mode, and moved over it (C(atomic_move)), so the file is never half written and never readable by
     others. Dovecot is then reloaded (C(doveadm reload)), and a userdb lookup through SQL of an address that
-    exists nowhere (C(doveadm user)) must answer "no such user" within O(probe_timeout) seconds: that answer
-    needs a working login. If it does not come, the old files are put back, Dovecot is reloaded again, and
+    exists nowhere (C(doveadm user)) must answer "no such user" within O(probe_timeout) seconds, an answer
+    that needs a working login. If it does not come, the old files are put back, Dovecot is reloaded again, and
     the module fails saying what Dovecot answered.
   - When Dovecot is not running, the files are rewritten and nothing is reloaded or probed; Dovecot reads
     them when it starts.
@@ -146,7 +147,8 @@ class Doveadm(object):
 
     def lookup_works(self, timeout):
         """Whether a userdb lookup through SQL answers (found, or no such user) within TIMEOUT s."""
-        probe = 'mailfleet-probe-%s@probe.invalid' % ''.join(random.choice(string.ascii_lowercase) for _ in range(12))
+        # A new name each time: no cache of Dovecot's can answer for it.
+        probe = 'mailfleet-probe-%s@probe.invalid' % ''.join(random.choice(string.ascii_lowercase) for dummy in range(12))
         deadline = time.time() + timeout
         while True:
             rc, out, err = self.run('user', probe)
@@ -219,8 +221,9 @@ def main():
         install(module, moves)
     except (IOError, OSError) as exc:
         put_back(module, moves)
+        result['changed'] = False
         module.fail_json(msg='%s could not be written (%s): the files are as they were' % (
-            ', '.join(m.path for m in moves), to_native(exc)), **dict(result, changed=False))
+            ', '.join(m.path for m in moves), to_native(exc)), **result)
     if not unit_state(module, p['service'])['active']:
         module.exit_json(**result)
     reloaded, why = doveadm.reload()
@@ -230,11 +233,12 @@ def main():
         module.exit_json(**result)
     put_back(module, moves)
     doveadm.reload()
+    result['changed'] = False
     module.fail_json(msg='Dovecot could not look a user up through SQL as %s after %s was rewritten (%s). The '
                          'old file was put back and Dovecot reloaded: check that %s can log in from this host '
                          'and read the mail tables' % (p['user'], ', '.join(m.path for m in moves), answer,
                                                        p['user']),
-                     **dict(result, changed=False))
+                     **result)
 
 
 if __name__ == '__main__':

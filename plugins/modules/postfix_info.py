@@ -105,8 +105,8 @@ service_enabled:
   type: bool
 client_file_users:
   description:
-    - The database accounts (C(user)) that the client files name, sorted and without repeats: the files
-      C(CONFIG_DIR/mysql-*.cf), and every other C(mysql:) table that a main.cf parameter names (such as the
+    - The database accounts (C(user)) that the client files name, sorted and without repeats. The files are
+      C(CONFIG_DIR/mysql-*.cf), and every other C(mysql) table that a main.cf parameter names (such as the
       C(mariadb-*.cf) files of a server built by hand). Reading them needs root. The
       C(mailfleet.postfix_mysql.rotate_db_password) playbook checks with it that no mail host still uses an
       account before it locks it.

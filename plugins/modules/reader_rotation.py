@@ -71,10 +71,10 @@ options:
     default: {}
   dovecot_in_use:
     description:
-      - For each mail host that could be asked, Dovecot's SQL settings (as
-        M(mailfleet.postfix_mysql.postfix_info) reports them in RV(mailfleet.postfix_mysql.postfix_info#module:dovecot_sql)):
+      - For each mail host that could be asked, Dovecot's SQL settings, as
+        M(mailfleet.postfix_mysql.postfix_info) reports them in RV(mailfleet.postfix_mysql.postfix_info#module:dovecot_sql),
         a list of dicts with C(path) and C(users).
-      - Counted like O(users_in_use): an old account that Dovecot still names is not locked, and the failure
+      - Counted like O(users_in_use). An old account that Dovecot still names is not locked, and the failure
         names the host and the file.
     type: dict
     default: {}

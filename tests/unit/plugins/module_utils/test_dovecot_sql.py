@@ -130,3 +130,17 @@ def test_a_password_in_a_broken_connect_string_is_not_shown():
 
 def test_a_file_without_sql_settings_is_none():
     assert ds.read('/x', '# nothing here\npassdb {\n  driver = pam\n}\n') is None
+
+
+def test_a_2_4_password_with_a_variable_mark_is_written_so_that_dovecot_reads_it_literally():
+    """Dovecot 2.4 expands %{name} in its settings and reads %%{ as %{ (tried on Debian 13)."""
+    password = 'p%{x}%%{y}%u%'
+    text = ds.with_account(ds.read('/x', TRIXIE), 'mailserver', password)
+    assert '  password = "p%%{x}%%%{y}%u%"' in text.split('\n')
+    assert [(c.user, c.password) for c in ds.read('/x', text).connections] == [('mailserver', password)]
+
+
+def test_a_2_3_password_keeps_its_marks_dovecot_2_3_expands_none_there():
+    text = ds.with_account(ds.read('/x', BOOKWORM), 'mailuser', 'p%{x}%u')
+    assert 'password=p%{x}%u"' in text
+    assert ds.read('/x', text).connections[0].password == 'p%{x}%u'
