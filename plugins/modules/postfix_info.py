@@ -198,7 +198,8 @@ def main():
         try:
             config = read(path, text) if text is not None else None
         except DovecotSqlError as exc:
-            module.fail_json(msg='Dovecot\'s SQL settings cannot be read: %s' % exc, **result)
+            module.fail_json(msg='Dovecot\'s SQL settings cannot be read: %s (dovecot_sql_files lists the files '
+                                 'read for them)' % exc, **result)
         if config is not None:
             result['dovecot_sql'].append(config.as_dict())
     module.exit_json(**result)

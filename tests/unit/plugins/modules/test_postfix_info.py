@@ -136,5 +136,5 @@ def test_a_dovecot_file_dovecot_could_not_read_fails_with_its_line(run_module, t
     kind, result, _calls = run_module({'dovecot_sql_files': [str(broken)]}, answers=INSTALLED)
     assert kind == 'fail'
     assert result['msg'] == ("Dovecot's SQL settings cannot be read: %s line 2: a quote is not closed: end the "
-                             'value with "' % broken)
+                             'value with " (dovecot_sql_files lists the files read for them)' % broken)
     assert 'Pw#1' not in repr(result)
