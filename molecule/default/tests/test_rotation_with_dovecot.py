@@ -11,12 +11,13 @@ other reader account, so this file runs last (its name sorts after the others').
 
 import concurrent.futures
 import json
+import os
 import subprocess
 
 import pytest
 import yaml
 
-from mailfleet_testlib import all_hosts, run_playbook, scenario_vars, sql
+from mailfleet_testlib import PROJECT_DIR, all_hosts, run_playbook, scenario_vars, sql
 
 # The guide's test mailbox; the hash in molecule.yml is of this password.
 JOHN, JOHN_PASSWORD = 'john@example.org', 'summersun'
@@ -73,13 +74,22 @@ def rotate(name, password, tmp_path, *args):
     return run_playbook(ROTATE, '-i', str(inventory), '-e', json.dumps(extra), *args)
 
 
+# The probes' counts, kept for the record beside make test's other logs.
+PROBE_LOG = os.path.join(PROJECT_DIR, '.cache', 'test-logs', 'dovecot-login-probes.jsonl')
+
+
 def rotate_all(hosts, passwords, tmp_path, *args):
     """The rotation on every host at once, each under a login probe: {name: (rc, output, recap, probe)}."""
     probes = dict((name, LoginProbe(name)) for name in hosts)
     with concurrent.futures.ThreadPoolExecutor(len(hosts)) as pool:
         runs = dict((name, pool.submit(rotate, name, passwords[name], tmp_path, *args)) for name in hosts)
         results = dict((name, run.result()) for name, run in runs.items())
-    return dict((name, results[name] + (probes[name].stop(),)) for name in hosts)
+    outcome = dict((name, results[name] + (probes[name].stop(),)) for name in hosts)
+    os.makedirs(os.path.dirname(PROBE_LOG), exist_ok=True)
+    with open(PROBE_LOG, 'a') as log:
+        for name, (rc, _output, _recap, (good, failed)) in sorted(outcome.items()):
+            log.write(json.dumps(dict(host=name, args=list(args), rc=rc, logins=len(good), failed=len(failed))) + '\n')
+    return outcome
 
 
 def dovecot_config(host):
