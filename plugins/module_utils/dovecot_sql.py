@@ -23,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import re
 
 # Where Debian's Dovecot packages and the ISPmail guide put the SQL settings.
@@ -186,6 +187,23 @@ def _scan(path, text):
         raise DovecotSqlError(path, stack[-1][2], 'the block "%s %s {" is never closed: add its "}"'
                               % stack[-1][:2])
     return settings
+
+
+def read_file(path):
+    """The SQL settings of the file at PATH, or None when there is no such file or it holds none.
+
+    A file that exists but cannot be read is an error: Dovecot may well read it, and an
+    account it names must not be taken for unused.
+    """
+    try:
+        with open(path, 'rb') as handle:
+            text = handle.read().decode('utf-8', 'replace')
+    except (IOError, OSError) as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        raise DovecotSqlError(path, 0, 'cannot be read (%s): run as root, or leave the file out of the files '
+                                       'read for Dovecot' % (exc.strerror or exc))
+    return read(path, text)
 
 
 def parse_connect(value, path, line):

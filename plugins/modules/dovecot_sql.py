@@ -121,9 +121,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.dovecot_sql import (
-    DovecotSqlError, masked, plan_moves, read)
+    DovecotSqlError, masked, plan_moves, read, read_file)
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import C_LOCALE_ENV, redact
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import read_text, replace_file, unit_state
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import replace_file, unit_state
 
 # doveadm user exits 67 (EX_NOUSER) when userdb answered that the user does not exist.
 NO_SUCH_USER = 67
@@ -160,15 +160,7 @@ class Doveadm(object):
 
 
 def read_configs(paths):
-    configs = []
-    for path in paths:
-        text = read_text(path)
-        if text is None:
-            continue
-        config = read(path, text)
-        if config is not None:
-            configs.append(config)
-    return configs
+    return [config for config in (read_file(path) for path in paths) if config is not None]
 
 
 def install(module, moves):

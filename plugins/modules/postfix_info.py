@@ -143,11 +143,11 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.dovecot_sql import (
-    DOVECOT_23_FILE, DOVECOT_24_FILE, DovecotSqlError, read)
+    DOVECOT_23_FILE, DOVECOT_24_FILE, DovecotSqlError, read_file)
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import PostconfRunner, mysql_client_files
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import parse_client_file
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import (
-    missing_packages, read_text, unit_state)
+    missing_packages, unit_state)
 
 
 def main():
@@ -194,9 +194,8 @@ def main():
             users.add(user)
     result['client_file_users'] = sorted(users)
     for path in module.params['dovecot_sql_files']:
-        text = read_text(path)
         try:
-            config = read(path, text) if text is not None else None
+            config = read_file(path)
         except DovecotSqlError as exc:
             module.fail_json(msg='Dovecot\'s SQL settings cannot be read: %s (dovecot_sql_files lists the files '
                                  'read for them)' % exc, **result)

@@ -117,6 +117,26 @@ def test_a_password_dovecot_2_3_cannot_take_is_refused_before_anything_moves(hos
     assert not locked(host, 'mailuser') and login_works(host)
 
 
+def test_an_account_the_inventory_does_not_know_is_refused_before_anything_moves(hosts, tmp_path):
+    """The trixie edition's account is "mailserver": an inventory that says "mailuser" is wrong."""
+    names = [name for name, host in hosts.items() if dovecot_layout(host) == '2.4']
+    assert names, 'no host with Dovecot 2.4'
+    host = hosts[names[0]]
+    path = DOVECOT_FILES['2.4']
+    before = host.file(path).content_string
+    host.check_output('sed -i "s/^  user = mailuser$/  user = mailserver/" %s', path)
+    try:
+        rc, output, _recap = rotate(names[0], NEW_PASSWORDS['2.4'], tmp_path)
+        assert rc != 0
+        assert ('%s line 4: Dovecot logs in as mailserver, which is neither a reader account (mailuser, mailuser_b) '
+                'nor mailfleet_database_dovecot_user' % path) in output, output[-3000:]
+        assert 'mailuser_b' not in host.file('/etc/postfix/mysql-virtual-mailbox-maps.cf').content_string
+        assert not locked(host, 'mailuser')
+    finally:
+        host.run('sed -i "s/^  user = mailserver$/  user = mailuser/" %s', path)
+    assert host.file(path).content_string == before
+
+
 def test_a_rotation_leaves_dovecot_alone_when_told_then_moves_it_without_a_failed_login(hosts, tmp_path):
     original = scenario_vars()['mailfleet_postfix_db_password']
     new = dict((name, NEW_PASSWORDS[dovecot_layout(host)]) for name, host in hosts.items())

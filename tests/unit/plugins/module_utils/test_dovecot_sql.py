@@ -144,3 +144,10 @@ def test_a_2_3_password_keeps_its_marks_dovecot_2_3_expands_none_there():
     text = ds.with_account(ds.read('/x', BOOKWORM), 'mailuser', 'p%{x}%u')
     assert 'password=p%{x}%u"' in text
     assert ds.read('/x', text).connections[0].password == 'p%{x}%u'
+
+
+def test_a_file_that_exists_but_cannot_be_read_is_an_error_not_an_absent_file(tmp_path):
+    assert ds.read_file(str(tmp_path / 'absent')) is None
+    with pytest.raises(ds.DovecotSqlError) as error:
+        ds.read_file(str(tmp_path))     # a directory: it exists, and cannot be read as a file
+    assert str(error.value).startswith('%s: cannot be read (' % tmp_path)
