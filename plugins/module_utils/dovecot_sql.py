@@ -271,17 +271,18 @@ def read(path, text):
     return DovecotSql(path, text, layout, settings, connections, queries, driver)
 
 
-def with_account(config, user, password):
-    """The file's text with every connection logging in as USER with PASSWORD.
+def with_account(config, user, password, replaces=None):
+    """The file's text with its connections logging in as USER with PASSWORD: all of them,
+    or with REPLACES only those that log in as one of REPLACES.
 
     Only the lines holding the account change: Dovecot 2.3's connect line (rewritten in
     Dovecot's quotes, its other pairs kept in order), or the user and password lines of
-    each 2.4 ``mysql`` block.
+    each 2.4 ``mysql`` block (a block of Dovecot's own account stays as it is).
     """
     if config.layout == '2.3' and any(char.isspace() for char in password):
         raise DovecotSqlError(config.path, 0, 'Dovecot 2.3 splits its connect string at blanks: a password '
                                               'for it cannot hold one')
-    return _rewrite(config, user, password)
+    return _rewrite(config, user, password, replaces)
 
 
 def masked(config):
@@ -292,7 +293,7 @@ def masked(config):
 MASK = '********'
 
 
-def _rewrite(config, user, password):
+def _rewrite(config, user, password, replaces=None):
     lines = config.text.split('\n')
     replacements = []   # (first line, last line, new text)
     if config.layout == '2.3':
@@ -317,6 +318,8 @@ def _rewrite(config, user, password):
                 blocks.setdefault(setting.block, {})[setting.key] = setting
         for block in blocks.values():
             user_line = block['user']
+            if replaces is not None and literal_24(user_line.value) not in replaces:
+                continue
             user_text = '%suser = %s' % (user_line.indent,
                                          quote_24(user if user is not None else literal_24(user_line.value)))
             password_text = '%spassword = %s' % (user_line.indent, quote_24(password))
@@ -351,7 +354,7 @@ def plan_moves(configs, user, password, replaces):
         if not users & set(replaces):
             left.append(config)
             continue
-        if all(c.user == user and c.password == password for c in config.connections):
+        if all(c.user == user and c.password == password for c in config.connections if c.user in replaces):
             continue
-        moves.append(Move(config, with_account(config, user, password)))
+        moves.append(Move(config, with_account(config, user, password, replaces)))
     return moves, left

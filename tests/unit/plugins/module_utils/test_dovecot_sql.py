@@ -151,3 +151,15 @@ def test_a_file_that_exists_but_cannot_be_read_is_an_error_not_an_absent_file(tm
     with pytest.raises(ds.DovecotSqlError) as error:
         ds.read_file(str(tmp_path))     # a directory: it exists, and cannot be read as a file
     assert str(error.value).startswith('%s: cannot be read (' % tmp_path)
+
+
+def test_a_2_4_block_of_another_account_stays_as_it_is():
+    text = ('mysql 10.0.0.5 {\n  user = mailuser\n  password = old\n}\n'
+            'mysql 10.0.0.6 {\n  user = dovecot\n  password = its-own\n}\n')
+    moves, left = ds.plan_moves([ds.read('/x', text)], 'mailuser_b', 'new', ['mailuser', 'mailuser_b'])
+    assert left == [] and len(moves) == 1
+    assert moves[0].text == ('mysql 10.0.0.5 {\n  user = "mailuser_b"\n  password = "new"\n}\n'
+                             'mysql 10.0.0.6 {\n  user = dovecot\n  password = its-own\n}\n')
+    # Moved, it has nothing more to move.
+    again, _left = ds.plan_moves([ds.read('/x', moves[0].text)], 'mailuser_b', 'new', ['mailuser', 'mailuser_b'])
+    assert again == []
