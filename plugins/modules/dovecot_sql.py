@@ -30,6 +30,9 @@ description:
     the module fails saying what Dovecot answered.
   - When Dovecot is not running, the files are rewritten and nothing is reloaded or probed; Dovecot reads
     them when it starts.
+  - The reload is written down (under C(/run/mailfleet.postfix_mysql)) before the first file changes and
+    settled only once the lookup answered, so that a run killed in between is finished by the next one:
+    it finds nothing to rewrite, but reloads Dovecot and probes it all the same.
   - A file that Dovecot could not read either (an unclosed quote or block, an unknown connect key, another
     driver) fails the module with the file, the line and the fix, and nothing changes. No password is ever
     printed, in a message or in the diff.
@@ -123,10 +126,14 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.dovecot_sql import (
     DovecotSqlError, masked, plan_moves, read, read_file)
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import C_LOCALE_ENV, redact
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_control import PendingReload
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import replace_file, unit_state
 
 # doveadm user exits 67 (EX_NOUSER) when userdb answered that the user does not exist.
 NO_SUCH_USER = 67
+# The key of Dovecot's owed reload among the collection's (PendingReload).
+DOVECOT_DIR = '/etc/dovecot'
+
 
 
 class Doveadm(object):
@@ -199,16 +206,25 @@ def main():
     result['left'] = [dict(path=c.path, layout=c.layout, users=c.users) for c in left]
     result['files'] = [dict(path=m.path, layout=m.config.layout, users_before=m.config.users, user=p['user'])
                        for m in moves]
-    if not moves:
+    pending = PendingReload(DOVECOT_DIR)
+    owed = pending.owed()
+    if not moves and not owed:
         module.exit_json(**result)
     result['changed'] = True
-    if module._diff:
+    if module._diff and moves:
         result['diff'] = [dict(before_header=m.path, after_header=m.path, before=masked(m.config),
                                after=masked(read(m.path, m.text))) for m in moves]
     if module.check_mode:
         module.exit_json(**result)
+    apply(module, moves, pending, result)
 
+
+def apply(module, moves, pending, result):
+    """Rewrite the files, reload Dovecot and prove its login; put the files back if it fails."""
+    p = module.params
     doveadm = Doveadm(module, [p['password']] + [c.password for m in moves for c in m.config.connections])
+    if moves:
+        pending.record('dovecot_sql: %s' % ', '.join(m.path for m in moves))
     try:
         install(module, moves)
     except (IOError, OSError) as exc:
@@ -217,21 +233,24 @@ def main():
         module.fail_json(msg='%s could not be written (%s): the files are as they were' % (
             ', '.join(m.path for m in moves), to_native(exc)), **result)
     if not unit_state(module, p['service'])['active']:
+        # Dovecot reads the files when it starts: nothing is owed to a stopped one.
+        pending.settle()
         module.exit_json(**result)
     reloaded, why = doveadm.reload()
     works, answer = doveadm.lookup_works(p['probe_timeout']) if reloaded else (False, why)
     if works:
+        pending.settle()
         result['reloaded'] = True
         module.exit_json(**result)
     put_back(module, moves)
-    doveadm.reload()
+    if doveadm.reload()[0] and moves:
+        pending.settle()    # Dovecot runs with the files as they were before this run
     result['changed'] = False
-    module.fail_json(msg='Dovecot could not look a user up through SQL as %s after %s was rewritten (%s). The '
-                         'old file was put back and Dovecot reloaded: check that %s can log in from this host '
-                         'and read the mail tables' % (p['user'], ', '.join(m.path for m in moves), answer,
-                                                       p['user']),
+    what = ('%s was rewritten' % ', '.join(m.path for m in moves)) if moves else 'the reload an earlier run owed'
+    undone = 'The old file was put back and Dovecot reloaded' if moves else 'Nothing was changed'
+    module.fail_json(msg='Dovecot could not look a user up through SQL as %s after %s (%s). %s: check that %s can '
+                         'log in from this host and read the mail tables' % (p['user'], what, answer, undone, p['user']),
                      **result)
-
 
 if __name__ == '__main__':
     main()

@@ -12,6 +12,7 @@ import stat
 
 import pytest
 
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils import postfix_control
 from ansible_collections.mailfleet.postfix_mysql.plugins.modules import dovecot_sql
 from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.module_harness import CannedCommands, run_main
 
@@ -43,7 +44,15 @@ def dovecot_file(tmp_path):
 
 
 @pytest.fixture
-def run_module(monkeypatch):
+def run_dir(monkeypatch, tmp_path):
+    """Where the owed reload is written down: a directory of the test's own."""
+    path = tmp_path / 'run'
+    monkeypatch.setattr(postfix_control, 'RUN_DIR', str(path))
+    return path
+
+
+@pytest.fixture
+def run_module(monkeypatch, run_dir):
     def run(args, answers, check_mode=False, diff=False):
         commands = CannedCommands(answers)
         args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
@@ -80,6 +89,7 @@ def test_a_login_that_fails_after_the_reload_puts_the_old_file_back(dovecot_file
     assert [call[1] for call in calls if call[0] == '/usr/bin/doveadm'] == ['reload', 'user', 'reload']
     assert result['msg'].startswith('Dovecot could not look a user up through SQL as mailuser_b after %s was '
                                     "rewritten (userdb lookup failed: Access denied for user 'mailuser_b'" % path)
+    assert pending() is None
     assert 'The old file was put back and Dovecot reloaded' in result['msg']
     assert NEW_PASSWORD not in repr(result)
 
@@ -134,3 +144,37 @@ def test_a_file_dovecot_could_not_read_is_refused_with_its_line(dovecot_file, ru
     assert kind == 'fail' and calls == []
     assert result['msg'] == ('Nothing was changed: %s line 2: the block "mysql localhost {" is never closed: '
                              'add its "}"' % path)
+
+
+def pending():
+    return postfix_control.PendingReload(dovecot_sql.DOVECOT_DIR).owed()
+
+
+def test_the_reload_is_owed_from_the_first_write_and_settled_by_the_lookup(dovecot_file, run_module, monkeypatch):
+    path = dovecot_file(BOOKWORM)
+    seen = []
+    real_install = dovecot_sql.install
+    monkeypatch.setattr(dovecot_sql, 'install', lambda module, moves: (seen.append(pending()), real_install(module, moves)))
+    kind, result, _calls = run_module(args(path), dict(RUNNING, **FOUND_NOTHING))
+    assert kind == 'exit' and result['reloaded']
+    assert seen[0]['what'] == 'dovecot_sql: %s' % path
+    assert pending() is None
+
+
+def test_a_run_killed_before_its_reload_is_finished_by_the_next_run(dovecot_file, run_module):
+    """The file already names the new account, but Dovecot never reloaded it."""
+    text = BOOKWORM.replace('user=mailuser password=%s' % OLD_PASSWORD, 'user=mailuser_b password=New#S3cret\\"x')
+    path = dovecot_file(text)
+    postfix_control.PendingReload(dovecot_sql.DOVECOT_DIR).record('dovecot_sql: %s' % path)
+    kind, result, calls = run_module(args(path), dict(RUNNING, **FOUND_NOTHING))
+    assert kind == 'exit' and result['changed'] and result['reloaded'] and result['files'] == []
+    assert [call[1] for call in calls if call[0] == '/usr/bin/doveadm'] == ['reload', 'user']
+    assert path.read_text() == text and pending() is None
+
+
+def test_check_mode_reports_an_owed_reload_and_pays_nothing(dovecot_file, run_module):
+    text = BOOKWORM.replace('user=mailuser password=%s' % OLD_PASSWORD, 'user=mailuser_b password=New#S3cret\\"x')
+    path = dovecot_file(text)
+    postfix_control.PendingReload(dovecot_sql.DOVECOT_DIR).record('dovecot_sql: %s' % path)
+    kind, result, calls = run_module(args(path), RUNNING, check_mode=True)
+    assert kind == 'exit' and result['changed'] and calls == [] and pending() is not None
