@@ -31,8 +31,8 @@ description:
   - When Dovecot is not running, the files are rewritten and nothing is reloaded or probed; Dovecot reads
     them when it starts.
   - The reload is written down (under C(/run/mailfleet.postfix_mysql)) before the first file changes and
-    settled only once the lookup answered, so that a run killed in between is finished by the next one:
-    it finds nothing to rewrite, but reloads Dovecot and probes it all the same.
+    settled only once the lookup answered, so that a run killed in between is finished by the next one. That
+    run finds nothing to rewrite, but reloads Dovecot and probes it all the same.
   - A file that Dovecot could not read either (an unclosed quote or block, an unknown connect key, another
     driver) fails the module with the file, the line and the fix, and nothing changes. No password is ever
     printed, in a message or in the diff.
@@ -133,7 +133,6 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system imp
 NO_SUCH_USER = 67
 # The key of Dovecot's owed reload among the collection's (PendingReload).
 DOVECOT_DIR = '/etc/dovecot'
-
 
 
 class Doveadm(object):
@@ -251,6 +250,7 @@ def apply(module, moves, pending, result):
     module.fail_json(msg='Dovecot could not look a user up through SQL as %s after %s (%s). %s: check that %s can '
                          'log in from this host and read the mail tables' % (p['user'], what, answer, undone, p['user']),
                      **result)
+
 
 if __name__ == '__main__':
     main()
