@@ -124,7 +124,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.dovecot_sql import (
-    DovecotSqlError, masked, plan_moves, read, read_file)
+    DOVECOT_23_FILE, DOVECOT_24_FILE, DovecotSqlError, masked, plan_moves, read, read_file)
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import C_LOCALE_ENV, redact
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_control import PendingReload
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import replace_file, unit_state
@@ -169,24 +169,22 @@ def read_configs(paths):
     return [config for config in (read_file(path) for path in paths) if config is not None]
 
 
-def install(module, moves):
-    """Write each move's text over its file, keeping owner, group and mode."""
+def install(module, moves, text_of=lambda move: move.text):
+    """Write each move's text (or, to put it back, TEXT_OF it) over its file, keeping owner,
+    group and mode."""
     for move in moves:
         info = os.stat(move.path)
-        replace_file(module, move.path, move.text, info.st_uid, info.st_gid, info.st_mode & 0o7777)
+        replace_file(module, move.path, text_of(move), info.st_uid, info.st_gid, info.st_mode & 0o7777)
 
 
 def put_back(module, moves):
-    for move in moves:
-        info = os.stat(move.path)
-        replace_file(module, move.path, move.config.text, info.st_uid, info.st_gid, info.st_mode & 0o7777)
+    install(module, moves, text_of=lambda move: move.config.text)
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            files=dict(type='list', elements='path',
-                       default=['/etc/dovecot/dovecot-sql.conf.ext', '/etc/dovecot/conf.d/auth-sql.conf.ext']),
+            files=dict(type='list', elements='path', default=[DOVECOT_23_FILE, DOVECOT_24_FILE]),
             user=dict(type='str', required=True),
             password=dict(type='str', required=True, no_log=True),
             replaces=dict(type='list', elements='str', required=True),
