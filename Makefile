@@ -30,7 +30,7 @@ CORE_SANITY         ?= $(lastword $(CORE_RELEASES))
 # The scenarios that time nothing (no outage, load or recovery test) run in a second lane,
 # one after another, beside the steps that start no molecule container; the others run
 # alone afterwards (tools/run-test-steps.sh).
-QUIET_SCENARIOS := database postconf postmap
+QUIET_SCENARIOS := database modules
 TEST_STEPS  := tarball lint docs-lint importer sanity unit $(addprefix versions-,$(CORE_RELEASES)) test-ee \
 	$(addprefix molecule-,$(filter-out $(QUIET_SCENARIOS),$(SCENARIOS)))
 TEST_BESIDE := $(addprefix molecule-,$(filter $(QUIET_SCENARIOS),$(SCENARIOS)))

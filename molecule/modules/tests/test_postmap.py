@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """postmap_query and the postmap lookup against real Postfix and MariaDB (Debian 12 and 13).
 
-The module is called through probe.yml on every host at once (one ansible-playbook run
+The module is called through probe_postmap.yml on every host at once (one ansible-playbook run
 with JSON output per fixture or test); its answers are compared with what the real
 ``postmap -q`` says on each host. The lookup is run on the hosts themselves, with
 ansible-core and the collection copied there from the controller.
@@ -56,7 +56,7 @@ HOST_NAMES = sorted(h.backend.get_hostname() for h in HOSTS)
 
 def probe(calls, *args):
     """Call the module once per entry of calls, on every host; return (rc, {host: [results]}, output)."""
-    rc, results, output = run_probe('probe.yml', PROBE_TASK, {'pq_calls': calls}, *args)
+    rc, results, output = run_probe('probe_postmap.yml', PROBE_TASK, {'pq_calls': calls}, *args)
     assert sorted(results) == HOST_NAMES, output[-3000:]
     items = dict((name, result['results']) for name, result in results.items())
     assert all(len(item) == len(calls) for item in items.values()), output[-3000:]

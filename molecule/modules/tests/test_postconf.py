@@ -2,9 +2,9 @@
 """The postconf module on real Debian hosts (Postfix 3.7 and 3.10).
 
 Tests with the ``host`` fixture look at each host after converge. The others call the
-module once through probe.yml on every host (one ansible-playbook run, JSON output) and
-compare main.cf's fingerprint (inode, mtime, checksum) before and after; each undoes
-what it changed, so that the last tests find the converged configuration.
+module once through probe_postconf.yml on every host (one ansible-playbook run, JSON
+output) and compare main.cf's fingerprint (inode, mtime, checksum) before and after; each
+undoes what it changed, so that the last tests find the converged configuration.
 """
 
 import json
@@ -40,7 +40,7 @@ def render(value):
 def probe(args, check=False, diff=False):
     """Call the module once on every host; return (rc, {host: task result}, output)."""
     extra = json.dumps({'pc_args': args, 'pc_check': check, 'pc_diff': diff})
-    rc, output, _recap = run_playbook('probe.yml', '-e', extra,
+    rc, output, _recap = run_playbook('probe_postconf.yml', '-e', extra,
                                       ANSIBLE_STDOUT_CALLBACK='ansible.posix.json')
     match = re.search(r'^\{$', output, re.M)
     assert match, output
