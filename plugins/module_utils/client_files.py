@@ -35,8 +35,9 @@ HEADER = '# Managed by mailfleet.postfix_mysql: changes made here are overwritte
 SETTLED_SECONDS = 2
 
 
-# What write_temporary() names its files: ``.mysql-NAME.cf.RANDOM.new``.
-_TEMPORARY_RE = re.compile(r'^\.mysql-[A-Za-z0-9][A-Za-z0-9._-]*\.cf\.[A-Za-z0-9_]+\.new$')
+# What write_temporary() names its files: ``.FILE.RANDOM.new``, FILE a client file's name
+# (mysql-NAME.cf, or the map's own file name), RANDOM mkstemp's eight characters.
+_TEMPORARY_RE = re.compile(r'^\.[A-Za-z0-9][A-Za-z0-9._-]*\.cf\.[a-z0-9_]{8}\.new$')
 
 
 class ClientFileError(Exception):
@@ -87,6 +88,12 @@ class Wanted(object):
     @property
     def removed(self):
         return 'removed' in self.reasons
+
+    @property
+    def replaces_hand_written(self):
+        """Whether a text that the collection did not write (no HEADER) changes or goes."""
+        return (self.before is not None and not self.before.startswith(HEADER)
+                and ('content' in self.reasons or self.removed))
 
 
 def compare(wanted, uid, gid, mode):

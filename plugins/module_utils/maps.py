@@ -37,9 +37,14 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf i
 )
 
 MAP_NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*\Z')
+# A client file's own name (``file``): in the configuration directory, ending in .cf, so that
+# a server built by hand keeps its file names (the trixie edition's mariadb-*.cf).
+CLIENT_FILE_NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*\.cf\Z')
+# Postfix's own files, which a client file must never replace.
+POSTFIX_OWN_FILES = ('main.cf', 'master.cf', 'dynamicmaps.cf')
 STATES = ('present', 'absent')
 # The keys of one map entry.
-MAP_KEYS = ('name', 'state', 'parameter', 'query', 'options')
+MAP_KEYS = ('name', 'state', 'parameter', 'query', 'options', 'file')
 # mysql_table(5) options by the Postfix release that introduced them ("This parameter is
 # available with Postfix X and later"). The role's own keys are not among them.
 TABLE_OPTIONS = {
@@ -172,14 +177,29 @@ def tls_ca_problems(pem, options, labels=None):
     return []
 
 
-def client_file_path(config_dir, name):
-    """Where the client file of map NAME lives: DIR/mysql-NAME.cf."""
-    return '%s/mysql-%s.cf' % (config_dir.rstrip('/'), name)
+def client_file_name(entry):
+    """The file name of a map's client file: its ``file``, or mysql-NAME.cf."""
+    return entry.get('file') or 'mysql-%s.cf' % entry['name']
 
 
-def map_table(name, config_dir='/etc/postfix', proxy=False):
-    """The Postfix table of a map: [proxy:]mysql:DIR/mysql-NAME.cf."""
-    return '%smysql:%s' % ('proxy:' if proxy else '', client_file_path(config_dir, name))
+def client_file_path(config_dir, entry):
+    """Where the client file of the map ENTRY lives: DIR/FILE."""
+    return '%s/%s' % (config_dir.rstrip('/'), client_file_name(entry))
+
+
+def map_table(name, config_dir='/etc/postfix', proxy=False, maps=None):
+    """The Postfix table of the map NAME: [proxy:]mysql:DIR/FILE. FILE is the ``file`` of the
+    last entry of MAPS named NAME that has one (merged entries keep it), else mysql-NAME.cf."""
+    entry = {'name': name}
+    for candidate in maps or []:
+        if candidate.get('name') == name and candidate.get('file'):
+            entry['file'] = candidate['file']
+    return entry_table(entry, config_dir, proxy)
+
+
+def entry_table(entry, config_dir, proxy=False):
+    """The Postfix table of the map ENTRY."""
+    return '%smysql:%s' % ('proxy:' if proxy else '', client_file_path(config_dir, entry))
 
 
 def option_text(value):
@@ -333,6 +353,7 @@ def check_maps(maps, labels=None, origins=None):
         if state not in STATES:
             problems.append('%s: state must be present or absent, not %r' % (where, state))
             continue
+        problems.extend(_file_problems(where, entry.get('file')))
         parameter = entry.get('parameter')
         if parameter is not None:
             try:
@@ -346,6 +367,30 @@ def check_maps(maps, labels=None, origins=None):
             problems.append(problem + ('' if entry.get('query') else ' (a present map needs one)'))
         problems.extend(check_options(entry.get('options') or {}, '%s: options' % where))
     return problems
+
+
+def _file_problems(where, file_name):
+    if file_name is None:
+        return []
+    if not isinstance(file_name, str) or not CLIENT_FILE_NAME_RE.match(file_name):
+        return ['%s: file %r must be a file name in the configuration directory, of letters, digits, ".", "_" '
+                'or "-", ending in .cf, such as mariadb-virtual-alias-maps.cf' % (where, file_name)]
+    if file_name in POSTFIX_OWN_FILES:
+        return ['%s: file %r is Postfix\'s own configuration file; give the client file a name of its own'
+                % (where, file_name)]
+    return []
+
+
+def client_file_problems(maps, labels=None):
+    """Problems of the maps' client files taken together: two maps cannot share one file."""
+    labels = labels_for(labels)
+    owners = {}
+    for entry in maps:
+        if isinstance(entry, dict) and isinstance(entry.get('name'), str):
+            owners.setdefault(client_file_name(entry), []).append(entry['name'])
+    return ['%s: maps %s would share the client file %s; give each a file of its own'
+            % (labels['maps'], ' and '.join(repr(name) for name in names), file_name)
+            for file_name, names in sorted(owners.items()) if len(names) > 1]
 
 
 def check_options(options, label):
@@ -448,6 +493,7 @@ def check_all(maps, hosts, user, password, dbname, options, union_parameters=(),
         # Only retiring: nothing is written, so no connection settings are needed.
         problems.extend(check_options(options or {}, labels_for(labels)['options']))
     if not problems:
+        problems.extend(client_file_problems(maps, labels))
         problems.extend(check_main_cf(maps, union_parameters, sender_login_maps, settings, labels))
         problems.extend(check_checks(checks, maps, labels))
     if problems:
@@ -568,12 +614,12 @@ def main_cf_settings(maps, config_dir='/etc/postfix', proxy=False, union_paramet
             if parameter not in tables:
                 order.append(parameter)
                 tables[parameter] = []
-            tables[parameter].append(map_table(entry['name'], config_dir, proxy))
+            tables[parameter].append(entry_table(entry, config_dir, proxy))
     if sender_login_maps:
         if SENDER_LOGIN_PARAMETER not in tables:
             order.append(SENDER_LOGIN_PARAMETER)
             tables[SENDER_LOGIN_PARAMETER] = []
-        tables[SENDER_LOGIN_PARAMETER].extend(map_table(name, config_dir, proxy) for name in sender_login_maps)
+        tables[SENDER_LOGIN_PARAMETER].extend(map_table(name, config_dir, proxy, maps) for name in sender_login_maps)
     for parameter in union_parameters:
         if len(tables.get(parameter, [])) > 1:
             tables[parameter] = ['unionmap:{%s}' % ', '.join(tables[parameter])]
@@ -593,7 +639,7 @@ def proxy_read_maps_value(maps, config_dir, current):
     run may rewrite that parameter, and proxymap does not look inside unionmap:{...}. CURRENT:
     the value as written (postconf -h), split as proxymap splits it (split_list)."""
     approved = set(split_list(current or ''))
-    missing = [map_table(entry['name'], config_dir, proxy=True) for entry in present_maps(maps)]
+    missing = [entry_table(entry, config_dir, proxy=True) for entry in present_maps(maps)]
     missing = [table for table in missing if table not in approved]
     if not missing:
         return None
@@ -605,7 +651,7 @@ def proxy_read_maps_without_retired(maps, config_dir, current):
     lists none. postconf reads every mysql table file main.cf names, so a retired one left there
     would have ``postfix check`` warn that its file is missing. It goes with the parameters that
     named it, in the same write and reload: earlier, proxymap would refuse a table still named."""
-    retired = set(map_table(entry['name'], config_dir, proxy=True) for entry in absent_maps(maps))
+    retired = set(entry_table(entry, config_dir, proxy=True) for entry in absent_maps(maps))
     items = split_list(current or '')
     kept = [item for item in items if item not in retired]
     return ' '.join(kept) if len(kept) != len(items) else None

@@ -311,18 +311,25 @@ def parse_explicit(stdout):
 
 
 # A mysql table in a parameter's value, read through proxymap or not: the client file's path.
-_MYSQL_TABLE_RE = re.compile(r'(?:^|[\s,])(?:proxy:)?mysql:(/[^\s,]+)')
+# A mysql table in a main.cf value, also inside unionmap:{...} or pipemap:{...}.
+_MYSQL_TABLE_RE = re.compile(r'(?:^|[\s,{])(proxy:)?mysql:(/[^\s,{}]+)')
 
 
-def mysql_client_files(values):
-    """{client file path: sorted names of the parameters naming it}, from main.cf's values.
+def mysql_tables(values):
+    """[(parameter, client file path, read through proxy:)] of every mysql table that main.cf's
+    VALUES name, in the order of the parameters, then of the tables in each value.
 
     Whatever the files are called (mysql-*.cf, the trixie edition's mariadb-*.cf, others).
     """
+    return [(name, path, bool(proxy)) for name in sorted(values)
+            for proxy, path in _MYSQL_TABLE_RE.findall(values[name] or '')]
+
+
+def mysql_client_files(values):
+    """{client file path: sorted names of the parameters naming it}, from main.cf's values."""
     files = {}
-    for name, value in values.items():
-        for path in _MYSQL_TABLE_RE.findall(value or ''):
-            files.setdefault(path, set()).add(name)
+    for name, path, _proxy in mysql_tables(values):
+        files.setdefault(path, set()).add(name)
     return dict((path, sorted(names)) for path, names in files.items())
 
 

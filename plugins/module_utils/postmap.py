@@ -262,6 +262,15 @@ def parse_client_file(text):
     return settings, secrets
 
 
+def shown_settings(text):
+    """A client file's settings fit to show, and its secrets: (settings, secrets). The keys
+    that look secret are left out, and a secret that sits in another value (a mis-indented
+    password line continues the one before it) is masked there."""
+    settings, secrets = parse_client_file(text)
+    return dict((name, redact(value, secrets)) for name, value in settings.items()
+                if name not in SECRET_KEYS and not _SECRET_NAME_RE.search(name)), secrets
+
+
 def redact_client_file(text, secrets=()):
     """A client file's text fit to show: the value of every secret-looking key masked,
     continuation lines included, then any known secret masked wherever it occurs."""

@@ -13,9 +13,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import glob
 import os
 import stat
 import tempfile
+import time
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import C_LOCALE_ENV
 
@@ -76,7 +78,8 @@ def strip_extended_attributes(fd):
 
 
 def replace_file(module, path, text, uid, gid, mode):
-    """Put TEXT at PATH whole, owned UID:GID with MODE, never readable by others meanwhile.
+    """Put TEXT (str, or bytes kept as they are) at PATH whole, owned UID:GID with MODE, never
+    readable by others meanwhile.
 
     The text goes into a temporary file beside PATH, created 0600 for root (mkstemp), given
     its owner and mode and no extended attributes, then moved over PATH with atomic_move,
@@ -88,7 +91,7 @@ def replace_file(module, path, text, uid, gid, mode):
     fd, temp = tempfile.mkstemp(prefix='.%s.' % base, suffix='.new', dir=directory)
     try:
         try:
-            os.write(fd, text.encode('utf-8'))
+            os.write(fd, text if isinstance(text, bytes) else text.encode('utf-8'))
             os.fsync(fd)
             strip_extended_attributes(fd)
             os.fchown(fd, uid, gid)
@@ -107,6 +110,36 @@ def replace_file(module, path, text, uid, gid, mode):
         raise
     os.chown(path, uid, gid)
     os.chmod(path, mode)
+
+
+# What keep_first_copy() adds to a file's name: PATH.before-mailfleet.DATE@TIME~.
+FIRST_COPY_INFIX = '.before-mailfleet.'
+
+
+def first_copies(path):
+    """The copies keep_first_copy() kept of PATH."""
+    return sorted(glob.glob(glob.escape(path) + FIRST_COPY_INFIX + '*~'))
+
+
+def keep_first_copy(module, path, now=None):
+    """Keep PATH as it was before the collection first changed it, beside it, as
+    PATH.before-mailfleet.YYYY-MM-DD@HH:MM:SS~ (the date as Ansible's backup option writes it),
+    with its bytes, owner and group, and its mode without the bits of others: it may hold a
+    password. Returns the copy's path, or None when a copy is there already (the file was
+    changed by the collection before) or PATH does not exist."""
+    if first_copies(path):
+        return None
+    try:
+        with open(path, 'rb') as handle:
+            data = handle.read()
+            info = os.fstat(handle.fileno())
+    except (IOError, OSError) as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        raise
+    copy = '%s%s%s~' % (path, FIRST_COPY_INFIX, time.strftime('%Y-%m-%d@%H:%M:%S', time.localtime(now)))
+    replace_file(module, copy, data, info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode) & ~0o007)
+    return copy
 
 
 def file_differs(path, text, uid, gid, mode):

@@ -65,10 +65,18 @@ options:
     suboptions:
       name:
         description:
-          - Names the file C(mysql-NAME.cf). Letters, digits, C(.), C(_) and C(-), starting
-            with a letter or digit; unique.
+          - The map's name, unique. Letters, digits, C(.), C(_) and C(-), starting with a letter or
+            digit. Unless O(maps[].file) is given, it names the client file C(mysql-NAME.cf).
         type: str
         required: true
+      file:
+        description:
+          - The client file's own name in O(config_dir), ending in C(.cf), such as the
+            C(mariadb-virtual-alias-maps.cf) of a server built by hand, so that adopting it renames
+            nothing. Left out, C(mysql-NAME.cf). Two maps cannot share a file, and Postfix's own
+            files (C(main.cf), C(master.cf), C(dynamicmaps.cf)) are refused.
+          - For a retired map, the file to remove.
+        type: str
       state:
         description:
           - V(absent) retires the map - its table leaves main.cf, then its client file is removed.
@@ -128,6 +136,17 @@ options:
     description: Seconds one validation may take.
     type: int
     default: 60
+  backup:
+    description:
+      - Before the first change the collection makes to a file it did not write, keep the file as it was,
+        beside it, as C(FILE.before-mailfleet.YYYY-MM-DD@HH:MM:SS~) - with its owner and group, and without
+        the permissions of others, since it may hold a password. Such files are C(main.cf) and C(master.cf),
+        and client files written by hand (without the collection's header) whose text changes or that go.
+      - One copy per file - the server as it was built by hand. While a copy is there, no other is made.
+      - Copies are made after the checks and before anything changes. One that cannot be made fails the
+        task with nothing changed.
+    type: bool
+    default: false
   reload:
     description:
       - Reload Postfix (C(postfix -c CONFIG_DIR check), then C(reload)) when this run changed
@@ -302,6 +321,12 @@ leftovers_removed:
   returned: always
   type: list
   elements: str
+backup_files:
+  description: The copies that O(backup) kept in this run (none in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/postfix/main.cf.before-mailfleet.2026-12-07@18:30:00~]
 tls_ca_file:
   description: The file the client files name as C(tls_CAfile), from O(tls_ca_certificate); null without it.
   returned: always
@@ -388,7 +413,12 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap im
     redact_client_file,
     unique,
 )
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import file_differs, read_text, replace_file
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import (
+    file_differs,
+    keep_first_copy,
+    read_text,
+    replace_file,
+)
 
 
 class ValidationFailed(Exception):
@@ -454,18 +484,25 @@ def still_named(postconf, retired, managed_names):
 CA_FILE_MODE = 0o644
 
 
-def stale_ca_files(config_dir, keep):
-    """CA files of earlier runs (mysql-ca-*.pem) other than KEEP that no client file names."""
+def files_not_written_here(wanted_files, main_cf, master_cf):
+    """The files about to change that the collection did not write: MAIN_CF and MASTER_CF (None
+    when they do not change), and client files without its header whose text changes or that go."""
+    return [path for path in (main_cf, master_cf) if path] + [w.path for w in wanted_files if w.replaces_hand_written]
+
+
+def stale_ca_files(config_dir, keep, client_files):
+    """CA files of earlier runs (mysql-ca-*.pem) other than KEEP that no client file names:
+    neither CLIENT_FILES (the maps' own, whatever their names) nor another mysql-*.cf."""
     names = set()
-    for path in glob.glob(os.path.join(config_dir, 'mysql-*.cf')):
+    for path in set(glob.glob(os.path.join(config_dir, 'mysql-*.cf'))) | set(client_files):
         names.update(re.findall(r'mysql-ca-[0-9a-f]+\.pem', read_text(path) or ''))
     return sorted(path for path in glob.glob(os.path.join(config_dir, 'mysql-ca-*.pem'))
                   if path != keep and os.path.basename(path) not in names)
 
 
-def remove_stale_ca_files(module, config_dir, keep):
+def remove_stale_ca_files(module, config_dir, keep, client_files):
     """Remove the CA files no client file names any more; the paths removed."""
-    stale = stale_ca_files(config_dir, keep)
+    stale = stale_ca_files(config_dir, keep, client_files)
     if module.check_mode:
         return stale
     for path in stale:
@@ -486,6 +523,7 @@ def run_module(held):
             query=dict(type='str'),
             options=dict(type='dict', default={}),
             parameter=dict(type='str'),
+            file=dict(type='str'),
         ), required_if=[('state', 'present', ('query',))]),
         config_dir=dict(type='path', default='/etc/postfix'),
         owner=dict(type='str', default='root'),
@@ -496,6 +534,7 @@ def run_module(held):
         validate_key=dict(type='str', default='probe@mailfleet.invalid', no_log=False),
         timeout=dict(type='int', default=60),
         reload=dict(type='bool', default=True),
+        backup=dict(type='bool', default=False),
         proxymap_process_limit=dict(type='int'),
     )
     argument_spec.update(lock_argument_spec())
@@ -578,7 +617,7 @@ def run_module(held):
                 text = None
                 if entry['state'] == 'present':
                     text = render(entry, user, password, written_hosts, p['dbname'], written_options)
-                wanted = compare(Wanted(entry['name'], client_file_path(config_dir, entry['name']), text),
+                wanted = compare(Wanted(entry['name'], client_file_path(config_dir, entry), text),
                                  uid, gid, mode)
                 # An old password in a file being replaced or removed is as secret as the new one.
                 secrets.update(parse_client_file(wanted.before or '')[1])
@@ -657,7 +696,7 @@ def run_module(held):
         ca_created = read_text(ca_file) is None
         ca_missing = file_differs(ca_file, ca_text, 0, 0, CA_FILE_MODE)
     # CA files that no live client file names (those of files about to change go after the move).
-    stale_now = stale_ca_files(config_dir, ca_file)
+    stale_now = stale_ca_files(config_dir, ca_file, [w.path for w in wanted_files])
     reload_reason = None
     if p['reload'] and (changed_files or changes or approval or master_changes):
         reload_reason = 'this run changed the configuration'
@@ -672,6 +711,7 @@ def run_module(held):
         reloaded=False,
         reload_reason=reload_reason,
         leftovers_removed=[] if module.check_mode else left_behind,
+        backup_files=[],
         main_cf=changes_dict(approval + changes),
         master_cf=dict(('%s/%s' % (service, field), dict(before=before, after=after))
                        for service, field, before, after in master_changes),
@@ -708,6 +748,14 @@ def run_module(held):
         module.fail_json(msg='cannot remove the temporary files a killed run left in %s: %s' % (config_dir, exc))
     if not result['changed']:
         module.exit_json(**result)
+    if p['backup']:
+        kept = files_not_written_here(wanted_files, postconf.main_cf if approval or changes else None,
+                                      os.path.join(config_dir, 'master.cf') if master_changes else None)
+        try:
+            result['backup_files'] = [copy for copy in (keep_first_copy(module, path) for path in kept) if copy]
+        except (IOError, OSError) as exc:
+            module.fail_json(msg='nothing was changed: cannot keep a copy of a file before changing it: %s' % exc,
+                             changed=False)
     if ca_missing:
         # Not live yet: only the new client files name it.
         try:
@@ -839,7 +887,7 @@ def run_module(held):
                                         'still serves the old one; the next run tries again: %s' % exc.message,
                                         secrets), **result)
         pending_reload.settle()
-    result['ca_files_removed'] = remove_stale_ca_files(module, config_dir, ca_file)
+    result['ca_files_removed'] = remove_stale_ca_files(module, config_dir, ca_file, [w.path for w in wanted_files])
     module.exit_json(**result)
 
 

@@ -114,6 +114,22 @@ client_file_users:
   type: list
   elements: str
   sample: [mailuser]
+client_files:
+  description:
+    - The same client files, each with the main.cf parameters that name it, whether main.cf reads it
+      through C(proxy:) (C(proxied)), whether the collection wrote it (C(managed)), and its settings without
+      the password (a key that looks secret is left out, and a
+      secret found in another value is shown as C(********)).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - path: /etc/postfix/mariadb-virtual-alias-maps.cf
+      parameters: [virtual_alias_maps]
+      proxied: false
+      managed: false
+      settings: {user: mailserver, hosts: localhost, dbname: mailserver,
+                 query: "SELECT destination FROM virtual_aliases WHERE source='%s'"}
 dovecot_sql:
   description:
     - Dovecot's SQL settings, one entry per file of O(dovecot_sql_files) that holds some; never a password.
@@ -144,8 +160,10 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.dovecot_sql import (
     DOVECOT_23_FILE, DOVECOT_24_FILE, DovecotSqlError, read_file)
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import PostconfRunner, mysql_client_files
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import parse_client_file
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
+    PostconfRunner, mysql_client_files, mysql_tables)
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.client_files import HEADER
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import shown_settings
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import (
     missing_packages, unit_state)
 
@@ -162,14 +180,15 @@ def main():
     )
     config_dir = module.params['config_dir']
     result = dict(changed=False, installed=False, mail_version=None, map_types=[], chrooted_map_readers=[],
-                  client_file_users=[], dovecot_sql=[])
+                  client_file_users=[], client_files=[], dovecot_sql=[])
 
     result['missing_packages'] = missing_packages(module, module.params['packages'])
     state = unit_state(module, module.params['service'])
     result.update(service_active=state['active'], service_enabled=state['enabled'])
 
     postconf = PostconfRunner(module, config_dir, required=False)
-    client_files = set(glob.glob(os.path.join(config_dir, 'mysql-*.cf')))
+    named = {}
+    proxied = set()
     if postconf.binary is not None:
         version = postconf.value('mail_version')
         if version:
@@ -180,19 +199,23 @@ def main():
                 map_types=sorted(types.split()),
                 chrooted_map_readers=postconf.chrooted_map_readers(check=False),
             )
-            client_files.update(mysql_client_files(postconf.explicit()))
-    users = set()
-    for path in sorted(client_files):
+            explicit = postconf.explicit()
+            named = mysql_client_files(explicit)
+            proxied = set(path for _name, path, proxy in mysql_tables(explicit) if proxy)
+    for path in sorted(set(glob.glob(os.path.join(config_dir, 'mysql-*.cf'))) | set(named)):
         try:
             with open(path) as handle:
-                user = parse_client_file(handle.read())[0].get('user')
+                text = handle.read()
         except (IOError, OSError) as exc:
             if exc.errno == errno.ENOENT:
                 continue    # named in main.cf but not there: no account logs in through it
             module.fail_json(msg='cannot read %s: %s' % (path, exc), **result)
-        if user:
-            users.add(user)
-    result['client_file_users'] = sorted(users)
+        settings, secrets = shown_settings(text)
+        module.no_log_values.update(secret for secret in secrets if secret)
+        result['client_files'].append(dict(path=path, parameters=named.get(path, []), proxied=path in proxied,
+                                           managed=text.startswith(HEADER), settings=settings))
+    result['client_file_users'] = sorted(set(entry['settings']['user'] for entry in result['client_files']
+                                             if entry['settings'].get('user')))
     for path in module.params['dovecot_sql_files']:
         try:
             config = read_file(path)

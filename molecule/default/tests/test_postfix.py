@@ -6,6 +6,7 @@ import os
 import time
 
 import pytest
+import yaml
 
 from mailfleet_testlib import all_hosts, run_playbook, scenario_vars
 
@@ -59,8 +60,8 @@ def test_client_file_has_the_tutorial_content(host, name, query):
 
 
 def leftover_temporary_files(host):
-    """The client files module's temporary files (.mysql-NAME.cf.XXXX.new) in /etc/postfix."""
-    return host.run("find /etc/postfix -maxdepth 1 -name '.mysql-*'").stdout.split()
+    """The client files module's temporary files (.FILE.cf.XXXXXXXX.new) in /etc/postfix."""
+    return host.run("find /etc/postfix -maxdepth 1 -name '.*.cf.*.new'").stdout.split()
 
 
 def test_no_temporary_file_is_left_behind(host):
@@ -411,3 +412,82 @@ def test_bad_input_fails_on_the_controller_before_the_host_is_asked(extra, fragm
     assert 'Read what Postfix this host has' not in output
     assert all(counts['changed'] == 0 for counts in recap.values())
     assert [snapshot(h) for h in converged_hosts()] == before
+
+
+# ------------------------------------------------------------ what was there before
+
+def first_copies(host, name):
+    return host.check_output("find /etc/postfix -maxdepth 1 -name '%s.before-mailfleet.*~' | sort" % name).split()
+
+
+@pytest.mark.parametrize('name', ['main.cf', 'master.cf'])
+def test_the_files_as_debian_left_them_are_kept_once_before_the_first_change(name):
+    for h in converged_hosts():
+        # converge, idempotence and every test before this one changed main.cf: still one copy.
+        (copy,) = first_copies(h, name)
+        assert h.check_output("stat -c '%%a %%U:%%G' %s", copy) == '640 root:root'
+        text = h.check_output('cat %s', copy)
+        assert 'mysql:' not in text and 'mailfleet' not in text
+    # Check mode on a host never changed keeps nothing.
+    fresh = [h for h in all_hosts() if h.backend.get_hostname() == 'mf-postfix-fresh'][0]
+    assert first_copies(fresh, name) == []
+
+
+def test_a_map_takes_a_hand_written_file_under_its_own_name_and_keeps_it_as_it_was(tmp_path):
+    """As on a server built from the trixie edition of the ISPmail guide: the identity map in
+    mariadb-email2email.cf, written by hand (no header), which the map adopts by name."""
+    hosts = converged_hosts()
+    before = [(checksums(h), h.check_output('postconf -h proxy_read_maps')) for h in hosts]
+    hand_made = '/etc/postfix/mariadb-email2email.cf'
+    override = json.dumps({'mailfleet_postfix_maps': [{'name': 'email2email', 'file': 'mariadb-email2email.cf'}]})
+    for h in hosts:
+        h.check_output("grep -v '^#' /etc/postfix/mysql-email2email.cf > %s && chgrp postfix %s && chmod 0640 %s",
+                       hand_made, hand_made, hand_made)
+    try:
+        rc, output, recap = run_playbook('postfix-only.yml', '--diff', '-e', override)
+        assert rc == 0 and PASSWORD not in output, output
+        for h in hosts:
+            assert h.check_output('postconf -h virtual_alias_maps') == (
+                'proxy:mysql:/etc/postfix/mysql-virtual-alias-maps.cf, proxy:mysql:%s' % hand_made)
+            assert h.check_output('head -1 %s', hand_made).startswith('# Managed by mailfleet.postfix_mysql')
+            assert h.check_output("stat -c '%%a %%U:%%G' %s", hand_made) == '640 root:postfix'
+            (copy,) = first_copies(h, 'mariadb-email2email.cf')
+            assert h.check_output("stat -c '%%a %%U:%%G' %s", copy) == '640 root:postfix'
+            assert h.check_output('cat %s', copy) == h.check_output("grep -v '^#' %s", hand_made)
+            assert postmap(h, 'john@example.org', 'proxy:mysql:%s' % hand_made).stdout.strip() == 'john@example.org'
+        rc, output, recap = run_playbook('postfix-only.yml', '-e', override)
+        assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()), output
+
+        # The starting point read from the hosts as they are now names the map's own file,
+        # and, given back with the password from the "vault", changes nothing.
+        inventory = tmp_path / 'groups.yml'
+        inventory.write_text('mail_servers:\n  children:\n    converged:\nmail_databases:\n  children:\n    converged:\n')
+        rc, output, recap = run_playbook('mailfleet.postfix_mysql.starting_point', '-i', str(inventory),
+                                          '-e', 'mailfleet_starting_point_dir=%s' % tmp_path)
+        assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()) and PASSWORD not in output, output
+        for h in hosts:
+            name = h.backend.get_hostname()
+            mail_file, database_file = tmp_path / name / 'postfix.yml', tmp_path / name / 'database.yml'
+            text = mail_file.read_text()
+            assert PASSWORD not in text
+            found = yaml.safe_load(text.split('---\n', 1)[1])
+            assert found['mailfleet_postfix_maps'] == [{'name': 'email2email', 'file': 'mariadb-email2email.cf'}], text
+            assert found['mailfleet_postfix_db_password'] == '{{ vault_mailfleet_postfix_db_password }}'
+            text = database_file.read_text()
+            assert PASSWORD not in text
+            found = yaml.safe_load(text.split('---\n', 1)[1])
+            assert found == dict(mailfleet_database_name='mailserver', mailfleet_database_reader_user='mailuser',
+                                 mailfleet_database_reader_password='{{ vault_mailfleet_postfix_db_password }}',
+                                 mailfleet_database_reader_hosts=['127.0.0.1']), text
+            # Both roles, with what was read and the password from the "vault": nothing to change.
+            rc, output, recap = run_playbook('converge.yml', '--check', '--limit', name, '-e', '@%s' % mail_file,
+                                              '-e', '@%s' % database_file,
+                                              '-e', json.dumps({'vault_mailfleet_postfix_db_password': PASSWORD}))
+            assert rc == 0 and recap[name]['changed'] == 0, output
+    finally:
+        rc, output, _recap = run_playbook('postfix-only.yml')
+        for h, (_sums, proxy_read_maps) in zip(hosts, before):
+            h.check_output('rm -f %s %s.before-mailfleet.*~ && postconf -e proxy_read_maps=%s && postfix reload',
+                           hand_made, hand_made, proxy_read_maps)
+        assert rc == 0, output
+    assert [(checksums(h), h.check_output('postconf -h proxy_read_maps')) for h in hosts] == before

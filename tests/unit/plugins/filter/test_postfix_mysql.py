@@ -13,6 +13,8 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps impor
     (('email2email',), {}, 'mysql:/etc/postfix/mysql-email2email.cf'),
     (('email2email',), {'config_dir': '/etc/postfix-out/', 'proxy': True},
      'proxy:mysql:/etc/postfix-out/mysql-email2email.cf'),
+    (('email2email',), {'maps': [{'name': 'email2email', 'file': 'mariadb-email2email.cf'}, {'name': 'other'}]},
+     'mysql:/etc/postfix/mariadb-email2email.cf'),
 ])
 def test_map_table(args, kwargs, expected):
     assert FilterModule().filters()['map_table'](*args, **kwargs) == expected
@@ -26,4 +28,4 @@ def test_the_filter_names_the_table_the_module_writes_into_main_cf():
 
 
 def test_filters_are_registered():
-    assert sorted(FilterModule().filters()) == ['map_table']
+    assert sorted(FilterModule().filters()) == ['database_starting_vars', 'map_table', 'starting_vars']

@@ -43,7 +43,7 @@ def test_render_sorts_options_and_lets_the_map_win():
 
 
 def wanted(tmp_path, name='email2email', text='new\n'):
-    return cf.Wanted(name, client_file_path(str(tmp_path), name), text)
+    return cf.Wanted(name, client_file_path(str(tmp_path), {'name': name}), text)
 
 
 def test_compare_a_missing_file_is_created(tmp_path):

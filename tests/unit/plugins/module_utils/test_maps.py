@@ -47,6 +47,18 @@ REFUSED = [
     ('query-empty', with_map(2, query=''), "the query must not be empty (a present map needs one)"),
     ('query-newline', with_map(2, query='SELECT 1\nFROM x'), "map 'virtual-alias-maps': the query must be one line"),
     ('query-blank-around', with_map(2, query=' SELECT 1'), "the query must not start or end with a blank"),
+    ('file-with-slash', with_map(0, file='../mysql-x.cf'), "map 'virtual-mailbox-domains': file '../mysql-x.cf' must be "
+     "a file name in the configuration directory"),
+    ('file-hidden', with_map(0, file='.mariadb-x.cf'), "file '.mariadb-x.cf' must be a file name"),
+    ('file-not-cf', with_map(0, file='mariadb-x.conf'), "ending in .cf, such as mariadb-virtual-alias-maps.cf"),
+    ('file-not-a-string', with_map(0, file=['a.cf']), "file ['a.cf'] must be a file name"),
+    ('file-main-cf', with_map(0, file='main.cf'), "file 'main.cf' is Postfix's own configuration file"),
+    ('file-master-cf', with_map(1, file='master.cf'), "map 'virtual-mailbox-maps': file 'master.cf' is Postfix's own"),
+    ('file-shared', with_map(1, file='mysql-virtual-mailbox-domains.cf'),
+     "maps: maps 'virtual-mailbox-domains' and 'virtual-mailbox-maps' would share the client file "
+     "mysql-virtual-mailbox-domains.cf; give each a file of its own"),
+    ('file-shared-by-a-retired-map', dict(maps=TUTORIAL + [{'name': 'old', 'state': 'absent', 'file': 'mysql-email2email.cf'}]),
+     "maps 'email2email' and 'old' would share the client file mysql-email2email.cf"),
     ('map-option-reserved', with_map(3, options={'query': 'x'}),
      "map 'email2email': options: query is written from its own variable"),
     ('map-option-unknown', with_map(3, options={'tls_verify': 'yes'}), "'tls_verify' is not a mysql_table(5) option"),
@@ -139,9 +151,10 @@ def test_messages_name_the_users_variables():
     dict(options={'tls_verify_cert': True, 'expansion_limit': 100, 'retry_interval': 30}),
     dict(union_parameters=['virtual_alias_maps'], sender_login_maps=['email2email']),
     dict(settings={'smtpd_banner': '$myhostname ESMTP', 'relayhost': ''}),
+    dict(maps=[dict(e, file='mariadb-%s.cf' % e['name']) for e in TUTORIAL]),
     # Everything retired: no password needed to take the maps away.
     dict(maps=[dict(e, state='absent', query=None) for e in TUTORIAL], password='', hosts=[]),
-], ids=['tutorial', 'host-forms', 'options', 'union-and-sender-login', 'settings', 'all-retired'])
+], ids=['tutorial', 'host-forms', 'options', 'union-and-sender-login', 'settings', 'own-file-names', 'all-retired'])
 def test_valid_input_passes(change):
     args = dict(VALID)
     args.update(change)
@@ -332,3 +345,32 @@ def test_proxy_read_maps_counts_only_tables_listed_by_themselves():
     retired = [dict(e, state='absent') if e is TUTORIAL[2] else e for e in TUTORIAL]
     assert m.proxy_read_maps_without_retired(retired, '/etc/postfix', '$x, %s %s' % (alias, listed)) == '$x ' + listed
     assert m.proxy_read_maps_without_retired(retired, '/etc/postfix', listed) is None
+
+
+def test_a_map_with_a_file_of_its_own_is_named_by_that_file_everywhere():
+    maps = copy.deepcopy(TUTORIAL)
+    maps[3]['file'] = 'mariadb-email2email.cf'
+    present, _absent = m.main_cf_settings(maps, '/etc/postfix', proxy=True, sender_login_maps=['email2email'])
+    assert dict(present)['virtual_alias_maps'] == ['proxy:mysql:/etc/postfix/mysql-virtual-alias-maps.cf',
+                                                   'proxy:mysql:/etc/postfix/mariadb-email2email.cf']
+    assert dict(present)['smtpd_sender_login_maps'] == ['proxy:mysql:/etc/postfix/mariadb-email2email.cf']
+    assert 'proxy:mysql:/etc/postfix/mariadb-email2email.cf' in m.proxy_read_maps_value(maps, '/etc/postfix', '')
+    assert m.client_file_path('/etc/postfix/', maps[3]) == '/etc/postfix/mariadb-email2email.cf'
+    assert m.client_file_path('/etc/postfix', maps[2]) == '/etc/postfix/mysql-virtual-alias-maps.cf'
+    retired = [dict(maps[3], state='absent')]
+    listed = 'proxy:mysql:/etc/postfix/mariadb-email2email.cf proxy:mysql:/etc/postfix/other.cf'
+    assert m.proxy_read_maps_without_retired(retired, '/etc/postfix', listed) == 'proxy:mysql:/etc/postfix/other.cf'
+
+
+def test_map_table_takes_the_last_file_given_for_the_map_as_merging_does():
+    lists = [('default_maps', [{'name': 'email2email', 'file': 'a.cf'}, {'name': 'other', 'file': 'b.cf'}]),
+             ('maps', [{'name': 'email2email'}]),
+             ('more_maps', [{'name': 'email2email', 'file': 'mariadb-email2email.cf'}])]
+    maps = [entry for _label, entries in lists for entry in entries]
+    for count in (2, 3):
+        merged, problems = m.merge_maps(lists[:count])
+        assert problems == []
+        assert m.map_table('email2email', maps=maps[:count + 1]) == m.entry_table(merged[0], '/etc/postfix')
+    assert m.map_table('email2email', maps=maps) == 'mysql:/etc/postfix/mariadb-email2email.cf'
+    assert m.map_table('email2email', maps=maps[:3]) == 'mysql:/etc/postfix/a.cf'
+    assert m.map_table('email2email') == 'mysql:/etc/postfix/mysql-email2email.cf'

@@ -387,3 +387,19 @@ def test_the_client_files_main_cf_names_whatever_their_names():
         '/etc/postfix/mariadb-virtual-alias-maps.cf': ['virtual_alias_maps'],
         '/etc/postfix/mariadb-email2email.cf': ['smtpd_sender_login_maps', 'virtual_alias_maps'],
     }
+
+
+def test_the_tables_of_a_unionmap_count_and_proxy_is_told_apart():
+    values = {
+        'virtual_alias_maps': 'unionmap:{proxy:mysql:/etc/postfix/mysql-virtual-alias-maps.cf, '
+                              'proxy:mysql:/etc/postfix/mysql-email2email.cf}',
+        'virtual_mailbox_domains': 'mysql:/etc/postfix/mysql-virtual-mailbox-domains.cf',
+    }
+    assert pc.mysql_tables(values) == [
+        ('virtual_alias_maps', '/etc/postfix/mysql-virtual-alias-maps.cf', True),
+        ('virtual_alias_maps', '/etc/postfix/mysql-email2email.cf', True),
+        ('virtual_mailbox_domains', '/etc/postfix/mysql-virtual-mailbox-domains.cf', False),
+    ]
+    assert sorted(pc.mysql_client_files(values)) == [
+        '/etc/postfix/mysql-email2email.cf', '/etc/postfix/mysql-virtual-alias-maps.cf',
+        '/etc/postfix/mysql-virtual-mailbox-domains.cf']

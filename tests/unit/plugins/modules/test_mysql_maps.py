@@ -10,6 +10,7 @@ import grp
 import json
 import os
 import pwd
+import re
 import stat
 
 import pytest
@@ -638,3 +639,135 @@ def test_a_new_client_file_drops_the_acl_its_directory_would_give_it(run_module,
         path = str(tmp_path / name)
         assert [attr for attr in os.listxattr(path) if not attr.startswith('security.')] == [], name
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o640, name
+
+
+def test_a_file_of_a_server_built_by_hand_keeps_its_name(run_module, tmp_path):
+    # The trixie edition's file, written by hand: the map takes it over under its own name.
+    hand_made = tmp_path / 'mariadb-email2email.cf'
+    hand_made.write_text('user = mailserver\npassword = %s\nhosts = localhost\ndbname = mailserver\n'
+                         "query = SELECT email FROM virtual_users WHERE email='%%s'\n" % OLD_PASSWORD)
+    os.chmod(str(hand_made), 0o640)
+    maps = [MAPS[0], dict(MAPS[1], file='mariadb-email2email.cf')]
+    kind, result, module, fake = run_module({'maps': maps, '_ansible_diff': True})
+    assert kind == 'exit' and result['changed'] is True
+    assert [(f['path'], f['reasons']) for f in result['files']] == [
+        (str(tmp_path / 'mysql-virtual-mailbox-domains.cf'), ['created']), (str(hand_made), ['content'])]
+    assert sorted(files_of(tmp_path)) == ['mariadb-email2email.cf', 'mysql-virtual-mailbox-domains.cf']
+    assert run_module.postconf.main_cf['virtual_alias_maps'] == 'mysql:%s' % hand_made
+    assert 'password = %s\n' % PASSWORD in hand_made.read_text()
+    # Validated through a temporary file beside it, named after it.
+    assert any(argv[-1].startswith('mysql:%s/.mariadb-email2email.cf.' % tmp_path) for argv, _data in fake.jobs)
+    assert OLD_PASSWORD not in json.dumps(result) and OLD_PASSWORD in module.no_log_values
+    kind, result, _module, _fake = run_module({'maps': maps})
+    assert kind == 'exit' and result['changed'] is False
+
+
+def test_a_ca_file_named_only_by_files_of_their_own_names_stays_while_they_name_it(run_module, tmp_path):
+    maps = [dict(entry, file='mariadb-%s.cf' % entry['name']) for entry in MAPS]
+    kind, result, _module, _fake = run_module({'maps': maps, 'tls_ca_certificate': CA, 'proxy': True})
+    assert kind == 'exit' and result['changed'] is True
+    (old,) = ca_files(tmp_path)
+    kind, result, _module, _fake = run_module({'maps': maps, 'tls_ca_certificate': CA, 'proxy': True})
+    assert (kind, result['changed'], result['ca_files_removed'], ca_files(tmp_path)) == ('exit', False, [], [old])
+    # A new CA that does not verify: the live files still name the old one, which stays.
+    before = files_of(tmp_path)
+    fake = FakePostfix(error_for=lambda table: TLS_FAILED.format(table=table))
+    kind, result, _module, _fake = run_module({'maps': maps, 'tls_ca_certificate': NEW_CA, 'proxy': True}, fake)
+    assert kind == 'fail' and files_of(tmp_path) == before
+    kind, result, _module, _fake = run_module({'maps': maps, 'tls_ca_certificate': NEW_CA, 'proxy': True})
+    assert kind == 'exit' and result['ca_files_removed'] == [str(tmp_path / old)]
+
+
+def test_temporary_files_of_a_killed_run_are_found_whatever_the_client_files_are_called(run_module, tmp_path):
+    run_module({})
+    leftover = tmp_path / '.mariadb-email2email.cf.a1b2c3_d.new'
+    leftover.write_text('password = %s\n' % PASSWORD)
+    # Not the module's: not eight of mkstemp's characters, or not a client file's name.
+    others = [tmp_path / '.mariadb-email2email.cf.notes.new', tmp_path / '.main.cfg.a1b2c3_d.new',
+              tmp_path / 'mariadb-email2email.cf.a1b2c3_d.new']
+    for other in others:
+        other.write_text('not ours')
+    kind, result, _module, _fake = run_module({})
+    assert kind == 'exit' and result['leftovers_removed'] == [str(leftover)] and not leftover.exists()
+    assert all(other.exists() for other in others)
+
+
+# ------------------------------------------------------------ copies of what was there
+
+HAND_MADE = ('user = mailuser\npassword = %s\nhosts = 127.0.0.1\ndbname = mailserver\n'
+             "query = SELECT email FROM virtual_users WHERE email='%%s'\n" % OLD_PASSWORD)
+
+
+def text_of(path):
+    with open(path, 'rb') as handle:
+        return handle.read()
+
+
+def copies_in(tmp_path):
+    return sorted(name for name in os.listdir(str(tmp_path)) if '.before-mailfleet.' in name)
+
+
+def test_backup_keeps_main_cf_and_a_hand_written_client_file_once_before_the_first_change(run_module, tmp_path):
+    (tmp_path / 'main.cf').write_text('myhostname = mail.example.org\n')
+    hand_made = tmp_path / 'mysql-email2email.cf'
+    hand_made.write_text(HAND_MADE)
+    os.chmod(str(hand_made), 0o644)
+    kind, result, module, _fake = run_module({'backup': True, '_ansible_check_mode': True})
+    assert kind == 'exit' and result['changed'] is True and result['backup_files'] == [] and copies_in(tmp_path) == []
+    kind, result, module, _fake = run_module({'backup': True})
+    assert kind == 'exit' and result['changed'] is True
+    assert [os.path.basename(path).split('.before-mailfleet.')[0] for path in result['backup_files']] == [
+        'main.cf', 'mysql-email2email.cf']
+    assert copies_in(tmp_path) == sorted(os.path.basename(path) for path in result['backup_files'])
+    main_copy, client_copy = result['backup_files']
+    assert text_of(main_copy) == b'myhostname = mail.example.org\n'
+    # As it was, but never readable by others: it holds the old password.
+    assert text_of(client_copy) == HAND_MADE.encode() and stat.S_IMODE(os.stat(client_copy).st_mode) == 0o640
+    assert OLD_PASSWORD not in json.dumps(result)
+    # The next change: one copy per file is enough, and the collection's own files are not copied.
+    kind, result, _module, _fake = run_module({'backup': True, 'password': 'An0ther-pw#2'})
+    assert kind == 'exit' and result['changed'] is True and result['backup_files'] == []
+    assert len(copies_in(tmp_path)) == 2
+
+
+def test_without_backup_nothing_is_copied(run_module, tmp_path):
+    (tmp_path / 'main.cf').write_text('myhostname = mail.example.org\n')
+    (tmp_path / 'mysql-email2email.cf').write_text(HAND_MADE)
+    kind, result, _module, _fake = run_module({})
+    assert kind == 'exit' and result['changed'] is True and result['backup_files'] == [] and copies_in(tmp_path) == []
+
+
+def test_a_hand_written_file_of_a_retired_map_is_copied_before_it_goes(run_module, tmp_path):
+    run_module({})
+    old = tmp_path / 'mariadb-old-aliases.cf'
+    old.write_text(HAND_MADE)
+    maps = MAPS + [{'name': 'old-aliases', 'file': 'mariadb-old-aliases.cf', 'state': 'absent'}]
+    kind, result, _module, _fake = run_module({'maps': maps, 'backup': True})
+    assert kind == 'exit' and not old.exists()
+    (copy,) = result['backup_files']
+    assert copy.startswith(str(old) + '.before-mailfleet.') and text_of(copy) == HAND_MADE.encode()
+
+
+def test_a_copy_that_cannot_be_made_changes_nothing(run_module, tmp_path, monkeypatch):
+    (tmp_path / 'mysql-email2email.cf').write_text(HAND_MADE)
+    before = files_of(tmp_path)
+
+    def no_space(module, path, now=None):
+        raise OSError(28, 'No space left on device')
+    monkeypatch.setattr(mysql_maps, 'keep_first_copy', no_space)
+    kind, result, _module, _fake = run_module({'backup': True})
+    assert kind == 'fail' and result['changed'] is False
+    assert result['msg'].startswith('nothing was changed: cannot keep a copy of a file before changing it')
+    assert files_of(tmp_path) == before and run_module.postconf.writes() == []
+
+
+def test_a_copy_keeps_the_bytes_and_the_owner_of_the_file(run_module, tmp_path):
+    main_cf = tmp_path / 'main.cf'
+    main_cf.write_bytes(b'# r\xe9seau d\xe9fini \xe0 la main\nmyhostname = mail.example.org\n')
+    os.chmod(str(main_cf), 0o644)
+    kind, result, _module, _fake = run_module({'backup': True})
+    (copy,) = result['backup_files']
+    info = os.stat(copy)
+    assert text_of(copy) == b'# r\xe9seau d\xe9fini \xe0 la main\nmyhostname = mail.example.org\n'
+    assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (os.getuid(), os.getgid(), 0o640)
+    assert re.match(r'^main\.cf\.before-mailfleet\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$', os.path.basename(copy))

@@ -6,6 +6,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 import pytest
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.modules import postfix_info
@@ -43,7 +45,7 @@ def test_an_installed_postfix(run_module):
     assert kind == 'exit'
     assert result == dict(changed=False, installed=True, mail_version='3.7.11', map_types=['btree', 'hash', 'mysql'],
                           chrooted_map_readers=['smtp/inet'], missing_packages=[], service_active=True,
-                          service_enabled=True, client_file_users=[], dovecot_sql=[])
+                          service_enabled=True, client_file_users=[], client_files=[], dovecot_sql=[])
     assert calls[0] == ['/usr/bin/dpkg-query', '-W', '-f', '${Package}\t${db:Status-Abbrev}\n',
                         'postfix', 'postfix-mysql']
     assert ['/usr/bin/postconf', '-c', '/etc/postfix', '-F', '*/*/chroot', '*/*/command'] in calls
@@ -72,7 +74,7 @@ def test_no_postfix_at_all(run_module):
     assert kind == 'exit'
     assert result == dict(changed=False, installed=False, mail_version=None, map_types=[], chrooted_map_readers=[],
                           missing_packages=['postfix'], service_active=False, service_enabled=False,
-                          client_file_users=[], dovecot_sql=[])
+                          client_file_users=[], client_files=[], dovecot_sql=[])
     assert [call[0] for call in calls] == ['/usr/bin/dpkg-query', '/usr/bin/systemctl', '/usr/bin/systemctl']
 
 
@@ -114,6 +116,31 @@ def test_a_client_file_named_in_main_cf_counts_whatever_its_name(run_module, tmp
                                  '/usr/bin/postconf -c %s -h mail_version' % tmp_path: (0, '3.10.5\n', '')})
     kind, result, _calls = run_module({'config_dir': str(tmp_path), 'dovecot_sql_files': []}, answers=answers)
     assert kind == 'exit' and result['client_file_users'] == ['mailserver', 'mailuser']
+
+
+def test_client_files_are_reported_with_their_parameters_and_without_a_password(run_module, tmp_path):
+    hand_made = tmp_path / 'mariadb-virtual-alias-maps.cf'
+    hand_made.write_text("user = mailserver\npassword = Hand#pw1\nhosts = localhost\ndbname = mailserver\n"
+                         "query = SELECT destination FROM virtual_aliases WHERE source='%s'\n")
+    # A mis-indented password continues the user line: the value is shown masked.
+    broken = tmp_path / 'mysql-broken.cf'
+    broken.write_text('# Managed by mailfleet.postfix_mysql: changes made here are overwritten.\n'
+                      'user = mailuser\n  password = Indented#pw2\nhosts = 127.0.0.1\n')
+    main_cf = ('virtual_alias_maps = mysql:%s, hash:/etc/postfix/virtual\n'
+               'smtpd_sender_login_maps = proxy:mysql:%s\n' % (hand_made, hand_made))
+    answers = dict(INSTALLED, **{'/usr/bin/postconf -c %s -n' % tmp_path: (0, main_cf, ''),
+                                 '/usr/bin/postconf -c %s -h mail_version' % tmp_path: (0, '3.10.5\n', '')})
+    kind, result, _calls = run_module({'config_dir': str(tmp_path), 'dovecot_sql_files': []}, answers=answers)
+    assert kind == 'exit'
+    assert result['client_files'] == [
+        dict(path=str(hand_made), parameters=['smtpd_sender_login_maps', 'virtual_alias_maps'], proxied=True,
+             managed=False,
+             settings=dict(user='mailserver', hosts='localhost', dbname='mailserver',
+                           query="SELECT destination FROM virtual_aliases WHERE source='%s'")),
+        dict(path=str(broken), parameters=[], proxied=False, managed=True,
+             settings=dict(user='mailuser  password = ********', hosts='127.0.0.1')),
+    ]
+    assert 'Hand#pw1' not in json.dumps(result) and 'Indented#pw2' not in json.dumps(result)
 
 
 def test_dovecot_accounts_are_read_in_both_layouts_and_no_password_is_returned(run_module, tmp_path):
