@@ -15,9 +15,10 @@ version_added: "0.1.0"
 description:
   - Manages a set of Postfix mysql_table(5) maps on a mail host in one run - the module that
     acts also decides - so an unchanged host costs one module run whatever the number of maps.
-  - For each map with O(maps[].state=present), writes the client file C(CONFIG_DIR/mysql-NAME.cf)
-    (C(user), C(password), C(hosts), C(dbname), options, C(query)), owned C(root:postfix) with
-    mode C(0640) by default; for each map with O(maps[].state=absent), removes its file.
+  - For each map with O(maps[].state=present), writes the client file C(CONFIG_DIR/mysql-NAME.cf), or
+    C(CONFIG_DIR/FILE) with O(maps[].file) (C(user), C(password), C(hosts), C(dbname), options,
+    C(query)), owned C(root:postfix) with mode C(0640) by default; for each map with
+    O(maps[].state=absent), removes its file.
   - Points main.cf at the maps through C(postconf), with the comparison of the
     M(mailfleet.postfix_mysql.postconf) module - each parameter a map serves lists its maps'
     tables in the order of O(maps) (the first hit wins), or one C(unionmap:{...}) for
