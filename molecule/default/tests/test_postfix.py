@@ -455,35 +455,28 @@ def test_a_map_takes_a_hand_written_file_under_its_own_name_and_keeps_it_as_it_w
             assert h.check_output("stat -c '%%a %%U:%%G' %s", copy) == '640 root:postfix'
             assert h.check_output('cat %s', copy) == h.check_output("grep -v '^#' %s", hand_made)
             assert postmap(h, 'john@example.org', 'proxy:mysql:%s' % hand_made).stdout.strip() == 'john@example.org'
-        rc, output, recap = run_playbook('postfix-only.yml', '-e', override)
-        assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()), output
-
-        # The starting point read from the hosts as they are now names the map's own file,
-        # and, given back with the password from the "vault", changes nothing.
+        # The starting point read from the hosts as they are now names the map's own file. Its
+        # files, in host_vars beside an inventory of the groups, with the password from the
+        # "vault", give both roles nothing to change: the same configuration, read back.
         inventory = tmp_path / 'groups.yml'
         inventory.write_text('mail_servers:\n  children:\n    converged:\nmail_databases:\n  children:\n    converged:\n')
         rc, output, recap = run_playbook('mailfleet.postfix_mysql.starting_point', '-i', str(inventory),
-                                          '-e', 'mailfleet_starting_point_dir=%s' % tmp_path)
+                                          '-e', 'mailfleet_starting_point_dir=%s' % (tmp_path / 'host_vars'))
         assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()) and PASSWORD not in output, output
         for h in hosts:
-            name = h.backend.get_hostname()
-            mail_file, database_file = tmp_path / name / 'postfix.yml', tmp_path / name / 'database.yml'
-            text = mail_file.read_text()
-            assert PASSWORD not in text
-            found = yaml.safe_load(text.split('---\n', 1)[1])
-            assert found['mailfleet_postfix_maps'] == [{'name': 'email2email', 'file': 'mariadb-email2email.cf'}], text
+            read = dict((role, (tmp_path / 'host_vars' / h.backend.get_hostname() / ('%s.yml' % role)).read_text())
+                        for role in ('postfix', 'database'))
+            assert PASSWORD not in read['postfix'] + read['database']
+            found = yaml.safe_load(read['postfix'].split('---\n', 1)[1])
+            assert found['mailfleet_postfix_maps'] == [{'name': 'email2email', 'file': 'mariadb-email2email.cf'}], read
             assert found['mailfleet_postfix_db_password'] == '{{ vault_mailfleet_postfix_db_password }}'
-            text = database_file.read_text()
-            assert PASSWORD not in text
-            found = yaml.safe_load(text.split('---\n', 1)[1])
+            found = yaml.safe_load(read['database'].split('---\n', 1)[1])
             assert found == dict(mailfleet_database_name='mailserver', mailfleet_database_reader_user='mailuser',
                                  mailfleet_database_reader_password='{{ vault_mailfleet_postfix_db_password }}',
-                                 mailfleet_database_reader_hosts=['127.0.0.1']), text
-            # Both roles, with what was read and the password from the "vault": nothing to change.
-            rc, output, recap = run_playbook('converge.yml', '--check', '--limit', name, '-e', '@%s' % mail_file,
-                                              '-e', '@%s' % database_file,
-                                              '-e', json.dumps({'vault_mailfleet_postfix_db_password': PASSWORD}))
-            assert rc == 0 and recap[name]['changed'] == 0, output
+                                 mailfleet_database_reader_hosts=['127.0.0.1']), read
+        rc, output, recap = run_playbook('converge.yml', '--check', '-i', str(inventory),
+                                          '-e', json.dumps({'vault_mailfleet_postfix_db_password': PASSWORD}))
+        assert rc == 0 and all(recap[h.backend.get_hostname()]['changed'] == 0 for h in hosts), output
     finally:
         rc, output, _recap = run_playbook('postfix-only.yml')
         for h, (_sums, proxy_read_maps) in zip(hosts, before):
