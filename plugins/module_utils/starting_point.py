@@ -24,6 +24,8 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps impor
 
 # The keys of a client file that the role writes from its own variables.
 CONNECTION_KEYS = ('user', 'hosts', 'dbname')
+# main.cf parameters that list the tables proxymap may open, rather than use them.
+PROXY_PARAMETERS = ('proxy_read_maps', 'proxy_write_maps')
 # How the ISPmail guide's editions name the files: mysql-NAME.cf (bookworm), mariadb-NAME.cf (trixie).
 _EDITION_PREFIX_RE = re.compile(r'^(?:mysql|mariadb)-')
 PASSWORD_VARIABLE = 'vault_mailfleet_postfix_db_password'
@@ -69,6 +71,8 @@ def starting_point(client_files, dovecot_sql, default_maps, config_dir='/etc/pos
     """
     notes = []
     named = []
+    client_files = [dict(entry, parameters=[p for p in entry.get('parameters') or [] if p not in PROXY_PARAMETERS])
+                    for entry in client_files]
     for entry in client_files:
         if not entry.get('parameters'):
             notes.append('%s is named by no main.cf parameter: left out' % entry['path'])
@@ -152,14 +156,17 @@ def starting_point(client_files, dovecot_sql, default_maps, config_dir='/etc/pos
                          'add {name: %s, state: absent} to mailfleet_postfix_maps'
                          % (name, defaults[name].get('parameter') or 'no parameter', name))
     if maps:
+        # The role's maps in its order, then new ones: merged by name, that is the order they get.
+        order = [entry['name'] for entry in default_maps]
+        maps.sort(key=lambda given: order.index(given['name']) if given['name'] in order else len(order))
         variables['mailfleet_postfix_maps'] = maps
     if sender_login_maps:
         variables['mailfleet_postfix_sender_login_maps'] = sender_login_maps
 
     for config in dovecot_sql or []:
         others = [account for account in config.get('users', []) if account != user]
-        notes.append('Dovecot (%s, %s layout) logs in as %s' % (config['path'], config.get('layout'),
-                                                              ', '.join(config.get('users', [])) or 'nobody'))
+        accounts = ', '.join(config.get('users', [])) or 'nobody'
+        notes.append('Dovecot (%s, %s layout) logs in as %s' % (config['path'], config.get('layout'), accounts))
         for account in others:
             variables['mailfleet_database_dovecot_user'] = account
             variables['mailfleet_database_dovecot_password'] = '{{ %s }}' % DOVECOT_PASSWORD_VARIABLE
@@ -181,7 +188,7 @@ def database_starting_point(mail_hosts, accounts):
     for name in sorted(mail_hosts):
         found = mail_hosts[name] or {}
         for entry in found.get('client_files') or []:
-            if entry.get('parameters'):
+            if set(entry.get('parameters') or []) - set(PROXY_PARAMETERS):
                 postfix_users.append(entry['settings'].get('user'))
                 dbnames.append(entry['settings'].get('dbname'))
         for config in found.get('dovecot_sql') or []:
@@ -216,4 +223,3 @@ def database_starting_point(mail_hosts, accounts):
         if hosts_of.get(dovecot[0]):
             variables['mailfleet_database_dovecot_hosts'] = sorted(hosts_of[dovecot[0]])
     return variables, notes
-

@@ -352,26 +352,6 @@ def test_a_retired_map_still_named_by_another_setting_changes_nothing():
             h.check_output('postconf -X smtpd_sender_login_maps')
 
 
-def test_overriding_one_map_by_name_changes_only_that_map():
-    hosts = converged_hosts()
-    before = [checksums(h) for h in hosts]
-    query = "SELECT destination FROM virtual_aliases WHERE source='%s' AND destination <> ''"
-    override = json.dumps({'mailfleet_postfix_maps': [{'name': 'virtual-alias-maps', 'query': query}]})
-    try:
-        rc, output, recap = run_playbook('postfix-only.yml', '--diff', '-e', override)
-        assert rc == 0, output
-        for h, old in zip(hosts, before):
-            new = checksums(h)
-            assert sorted(name for name in new if new[name] != old[name]) == ['mysql-virtual-alias-maps.cf']
-            assert 'query = %s\n' % query in h.check_output('cat /etc/postfix/mysql-virtual-alias-maps.cf') + '\n'
-            assert h.check_output('postconf -h virtual_alias_maps') == (
-                'proxy:mysql:/etc/postfix/mysql-virtual-alias-maps.cf, proxy:mysql:/etc/postfix/mysql-email2email.cf')
-    finally:
-        rc, output, _recap = run_playbook('postfix-only.yml')
-        assert rc == 0, output
-    assert [checksums(h) for h in hosts] == before
-
-
 @pytest.mark.parametrize('extra, fragments', [
     ({'mailfleet_postfix_maps': [{'name': 'email2email', 'state': 'gone'}]},
      ['mailfleet_postfix_maps', 'state must be one of']),
@@ -433,20 +413,26 @@ def test_the_files_as_debian_left_them_are_kept_once_before_the_first_change(nam
     assert first_copies(fresh, name) == []
 
 
-def test_a_map_takes_a_hand_written_file_under_its_own_name_and_keeps_it_as_it_was(tmp_path):
-    """As on a server built from the trixie edition of the ISPmail guide: the identity map in
-    mariadb-email2email.cf, written by hand (no header), which the map adopts by name."""
+def test_overriding_maps_by_name_changes_only_those_and_the_starting_point_reads_them_back(tmp_path):
+    """Two maps overridden by name: one query, and the identity map in a file of its own
+    written by hand (no header), mariadb-email2email.cf as the trixie edition of the ISPmail
+    guide names it, which the map adopts under that name."""
     hosts = converged_hosts()
     before = [(checksums(h), h.check_output('postconf -h proxy_read_maps')) for h in hosts]
     hand_made = '/etc/postfix/mariadb-email2email.cf'
-    override = json.dumps({'mailfleet_postfix_maps': [{'name': 'email2email', 'file': 'mariadb-email2email.cf'}]})
+    query = "SELECT destination FROM virtual_aliases WHERE source='%s' AND destination <> ''"
+    override = json.dumps({'mailfleet_postfix_maps': [{'name': 'virtual-alias-maps', 'query': query},
+                                                      {'name': 'email2email', 'file': 'mariadb-email2email.cf'}]})
     for h in hosts:
         h.check_output("grep -v '^#' /etc/postfix/mysql-email2email.cf > %s && chgrp postfix %s && chmod 0640 %s",
                        hand_made, hand_made, hand_made)
     try:
         rc, output, recap = run_playbook('postfix-only.yml', '--diff', '-e', override)
         assert rc == 0 and PASSWORD not in output, output
-        for h in hosts:
+        for h, (old, _proxy_read_maps) in zip(hosts, before):
+            new = checksums(h)
+            assert sorted(name for name in new if new[name] != old.get(name)) == ['mysql-virtual-alias-maps.cf']
+            assert 'query = %s\n' % query in h.check_output('cat /etc/postfix/mysql-virtual-alias-maps.cf') + '\n'
             assert h.check_output('postconf -h virtual_alias_maps') == (
                 'proxy:mysql:/etc/postfix/mysql-virtual-alias-maps.cf, proxy:mysql:%s' % hand_made)
             assert h.check_output('head -1 %s', hand_made).startswith('# Managed by mailfleet.postfix_mysql')
@@ -455,27 +441,31 @@ def test_a_map_takes_a_hand_written_file_under_its_own_name_and_keeps_it_as_it_w
             assert h.check_output("stat -c '%%a %%U:%%G' %s", copy) == '640 root:postfix'
             assert h.check_output('cat %s', copy) == h.check_output("grep -v '^#' %s", hand_made)
             assert postmap(h, 'john@example.org', 'proxy:mysql:%s' % hand_made).stdout.strip() == 'john@example.org'
-        # The starting point read from the hosts as they are now names the map's own file. Its
-        # files, in host_vars beside an inventory of the groups, with the password from the
-        # "vault", give both roles nothing to change: the same configuration, read back.
+        # The starting point read from the hosts as they are now names the query and the map's own
+        # file. Its files, in host_vars beside an inventory of the groups, with the password from
+        # the "vault", give the role nothing to change: the same configuration, read back.
         inventory = tmp_path / 'groups.yml'
         inventory.write_text('mail_servers:\n  children:\n    converged:\nmail_databases:\n  children:\n    converged:\n')
+        # The containers are reached as root, without sudo.
         rc, output, recap = run_playbook('mailfleet.postfix_mysql.starting_point', '-i', str(inventory),
-                                          '-e', 'mailfleet_starting_point_dir=%s' % (tmp_path / 'host_vars'))
-        assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()) and PASSWORD not in output, output
+                                         '-e', json.dumps({'mailfleet_starting_point_dir': str(tmp_path / 'host_vars'),
+                                                           'ansible_become': False}))
+        # It writes on the controller only: the hosts are compared with what they were at the end.
+        assert rc == 0 and PASSWORD not in output, output
         for h in hosts:
             read = dict((role, (tmp_path / 'host_vars' / h.backend.get_hostname() / ('%s.yml' % role)).read_text())
                         for role in ('postfix', 'database'))
             assert PASSWORD not in read['postfix'] + read['database']
             found = yaml.safe_load(read['postfix'].split('---\n', 1)[1])
-            assert found['mailfleet_postfix_maps'] == [{'name': 'email2email', 'file': 'mariadb-email2email.cf'}], read
+            assert found['mailfleet_postfix_maps'] == [{'name': 'virtual-alias-maps', 'query': query},
+                                                       {'name': 'email2email', 'file': 'mariadb-email2email.cf'}], read
             assert found['mailfleet_postfix_db_password'] == '{{ vault_mailfleet_postfix_db_password }}'
             found = yaml.safe_load(read['database'].split('---\n', 1)[1])
             assert found == dict(mailfleet_database_name='mailserver', mailfleet_database_reader_user='mailuser',
                                  mailfleet_database_reader_password='{{ vault_mailfleet_postfix_db_password }}',
                                  mailfleet_database_reader_hosts=['127.0.0.1']), read
-        rc, output, recap = run_playbook('converge.yml', '--check', '-i', str(inventory),
-                                          '-e', json.dumps({'vault_mailfleet_postfix_db_password': PASSWORD}))
+        rc, output, recap = run_playbook('postfix-only.yml', '--check', '-i', str(inventory),
+                                         '-e', json.dumps({'vault_mailfleet_postfix_db_password': PASSWORD}))
         assert rc == 0 and all(recap[h.backend.get_hostname()]['changed'] == 0 for h in hosts), output
     finally:
         rc, output, _recap = run_playbook('postfix-only.yml')

@@ -42,12 +42,17 @@ def guide_files(prefix, **kwargs):
 
 
 def test_the_bookworm_edition_needs_only_its_connection():
-    variables, notes = starting_point(guide_files('mysql'), [], DEFAULT_MAPS)
+    files = guide_files('mysql')
+    # proxy_read_maps only lists tables for proxymap: it does not make a map serve it.
+    files[0]['parameters'].append('proxy_read_maps')
+    files.append(client_file('/etc/postfix/mysql-stale.cf', ['proxy_read_maps'], 'SELECT 1'))
+    variables, notes = starting_point(files, [], DEFAULT_MAPS)
     assert variables == dict(mailfleet_postfix_db_user='mailuser',
                              mailfleet_postfix_db_password='{{ vault_mailfleet_postfix_db_password }}',
                              mailfleet_postfix_db_hosts=['127.0.0.1'], mailfleet_postfix_db_name='mailserver',
                              mailfleet_postfix_proxy=False)
-    assert notes == ['put the password of mailuser, as the client files have it, in the vault as '
+    assert notes == ['/etc/postfix/mysql-stale.cf is named by no main.cf parameter: left out',
+                     'put the password of mailuser, as the client files have it, in the vault as '
                      'vault_mailfleet_postfix_db_password']
 
 
