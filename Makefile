@@ -27,13 +27,15 @@ CORE_PYTHON         := 3.12
 CORE_SANITY         ?= $(lastword $(CORE_RELEASES))
 
 # `make test`: every step in turn, numbered, with the time so far; the first failure stops it.
-# The scenarios that time nothing (no outage, load or recovery test) run in a second lane,
-# one after another, beside the steps that start no molecule container; the others run
-# alone afterwards (tools/run-test-steps.sh).
-QUIET_SCENARIOS := database modules
+# Two lanes share the two cores until the scenarios that measure time (outages, load,
+# recovery) run alone at the end (tools/run-test-steps.sh): BESIDE_SCENARIOS one after another
+# in the second lane, beside the static steps and the other scenarios, which time nothing.
+TIMED_SCENARIOS  := fleet
+BESIDE_SCENARIOS := database default
 TEST_STEPS  := tarball lint docs-lint importer sanity unit $(addprefix versions-,$(CORE_RELEASES)) test-ee \
-	$(addprefix molecule-,$(filter-out $(QUIET_SCENARIOS),$(SCENARIOS)))
-TEST_BESIDE := $(addprefix molecule-,$(filter $(QUIET_SCENARIOS),$(SCENARIOS)))
+	$(addprefix molecule-,$(filter-out $(BESIDE_SCENARIOS) $(TIMED_SCENARIOS),$(SCENARIOS))) \
+	$(addprefix molecule-,$(filter $(TIMED_SCENARIOS),$(SCENARIOS)))
+TEST_BESIDE := $(addprefix molecule-,$(filter $(BESIDE_SCENARIOS),$(SCENARIOS)))
 
 .PHONY: setup collection lint docs-lint docs tarball importer sanity unit versions molecule test test-all \
 	test-ee demo demo-clean bench bench-fleet bench-recovery bench-connections bench-audit help
@@ -125,7 +127,8 @@ molecule-%:
 molecule: $(addprefix molecule-,$(SCENARIOS))
 
 test: setup
-	tools/run-test-steps.sh "$(TEST_STEPS)" "$(TEST_BESIDE)" "" $(firstword $(filter molecule-%,$(TEST_STEPS))) \
+	tools/run-test-steps.sh "$(TEST_STEPS)" "$(TEST_BESIDE)" "" \
+	  $(firstword $(addprefix molecule-,$(filter $(TIMED_SCENARIOS),$(SCENARIOS))) end) \
 	  $(CURDIR)/.cache/test-logs
 
 # The longer matrix: make test with sanity on every supported ansible-core.

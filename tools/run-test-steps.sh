@@ -2,14 +2,13 @@
 # `make test`'s driver: runs each make target of STEPS in turn, announced as
 # "==> make test: step N of M: NAME (time so far)", and stops at the first failure.
 #
-# BESIDE names targets that never run two molecule scenarios at once with STEPS: the
-# scenarios that time nothing (no outage, load or recovery test), one after another. They
-# run in a second lane, from the end of step AFTER (at once when AFTER is empty) until
-# STEPS reaches BEFORE (the first molecule scenario of STEPS, whose timings must not share
-# the machine). On two cores the steps before BEFORE, which start no molecule container,
-# leave room for them. The lane's output goes to LOG_DIR and is printed whole when it ends,
-# so that no two outputs mix; if it fails, the run fails there, naming the target and
-# printing its output.
+# BESIDE names targets that run one after another in a second lane, from the end of step
+# AFTER (at once when AFTER is empty) until STEPS reaches BEFORE (the first step whose
+# timings must not share the machine: the scenarios with outage, load or recovery tests).
+# Neither lane's steps before BEFORE measure time, so the two cores are shared freely; the
+# scenarios of the two lanes have containers, networks and molecule directories of their
+# own. The lane's output goes to LOG_DIR and is printed whole when it ends, so that no two
+# outputs mix; if it fails, the run fails there, naming the target and printing its output.
 #
 # Usage: run-test-steps.sh "STEPS..." "BESIDE..." AFTER BEFORE LOG_DIR
 set -euo pipefail
