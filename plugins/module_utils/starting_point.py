@@ -26,10 +26,16 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps impor
 CONNECTION_KEYS = ('user', 'hosts', 'dbname')
 # main.cf parameters that list the tables proxymap may open, rather than use them.
 PROXY_PARAMETERS = ('proxy_read_maps', 'proxy_write_maps')
+
 # How the ISPmail guide's editions name the files: mysql-NAME.cf (bookworm), mariadb-NAME.cf (trixie).
 _EDITION_PREFIX_RE = re.compile(r'^(?:mysql|mariadb)-')
 PASSWORD_VARIABLE = 'vault_mailfleet_postfix_db_password'
 DOVECOT_PASSWORD_VARIABLE = 'vault_mailfleet_database_dovecot_password'
+
+
+def serving_parameters(entry):
+    """The main.cf parameters that use a client file (postfix_info's entry), proxymap's lists left out."""
+    return [parameter for parameter in entry.get('parameters') or [] if parameter not in PROXY_PARAMETERS]
 
 
 def map_name(path):
@@ -71,8 +77,7 @@ def starting_point(client_files, dovecot_sql, default_maps, config_dir='/etc/pos
     """
     notes = []
     named = []
-    client_files = [dict(entry, parameters=[p for p in entry.get('parameters') or [] if p not in PROXY_PARAMETERS])
-                    for entry in client_files]
+    client_files = [dict(entry, parameters=serving_parameters(entry)) for entry in client_files]
     for entry in client_files:
         if not entry.get('parameters'):
             notes.append('%s is named by no main.cf parameter: left out' % entry['path'])
@@ -188,7 +193,7 @@ def database_starting_point(mail_hosts, accounts):
     for name in sorted(mail_hosts):
         found = mail_hosts[name] or {}
         for entry in found.get('client_files') or []:
-            if set(entry.get('parameters') or []) - set(PROXY_PARAMETERS):
+            if serving_parameters(entry):
                 postfix_users.append(entry['settings'].get('user'))
                 dbnames.append(entry['settings'].get('dbname'))
         for config in found.get('dovecot_sql') or []:
