@@ -27,14 +27,17 @@ CORE_PYTHON         := 3.12
 CORE_SANITY         ?= $(lastword $(CORE_RELEASES))
 
 # `make test`: every step in turn, numbered, with the time so far; the first failure stops it.
-# Two lanes share the two cores until the scenarios that measure time (outages, load,
-# recovery) run alone at the end (tools/run-test-steps.sh): BESIDE_SCENARIOS one after another
-# in the second lane, beside the static steps and the other scenarios, which time nothing.
+# Two lanes share the two cores until the tests that measure time (outages, load, recovery)
+# run alone at the end (tools/run-test-steps.sh): BESIDE_SCENARIOS one after another in the
+# second lane, beside the static steps and the other scenarios, which time nothing. The
+# first lane ends earlier, so it also creates and converges the TIMED_SCENARIOS (which
+# times nothing either); only their tests wait for the second lane.
 TIMED_SCENARIOS  := fleet
 BESIDE_SCENARIOS := database default
+TIMED       := $(filter $(TIMED_SCENARIOS),$(SCENARIOS))
 TEST_STEPS  := tarball lint docs-lint importer sanity unit $(addprefix versions-,$(CORE_RELEASES)) test-ee \
 	$(addprefix molecule-,$(filter-out $(BESIDE_SCENARIOS) $(TIMED_SCENARIOS),$(SCENARIOS))) \
-	$(addprefix molecule-,$(filter $(TIMED_SCENARIOS),$(SCENARIOS)))
+	$(addprefix molecule-up-,$(TIMED)) $(addprefix molecule-verify-,$(TIMED))
 TEST_BESIDE := $(addprefix molecule-,$(filter $(BESIDE_SCENARIOS),$(SCENARIOS)))
 
 .PHONY: setup collection lint docs-lint docs tarball importer sanity unit versions molecule test test-all \
@@ -124,12 +127,33 @@ molecule-%:
 	@echo "==> molecule test -s $*"
 	molecule test -s $*
 
+# `molecule test` in two parts, as its test_sequence runs them: up to converge, then verify
+# and destroy. The containers go when either part fails.
+molecule-up-%:
+	@echo "==> molecule syntax, create and converge -s $*"
+	molecule destroy -s $*
+	molecule syntax -s $*
+	molecule converge -s $* || { status=$$?; molecule destroy -s $*; exit $$status; }
+
+molecule-verify-%:
+	@echo "==> molecule verify and destroy -s $*"
+	status=0
+	molecule verify -s $* || status=$$?
+	molecule destroy -s $*
+	exit $$status
+
 molecule: $(addprefix molecule-,$(SCENARIOS))
 
+# A failure in another step leaves the timed scenarios converged but not yet verified: they
+# are destroyed before make test ends.
 test: setup
 	tools/run-test-steps.sh "$(TEST_STEPS)" "$(TEST_BESIDE)" "" \
-	  $(firstword $(addprefix molecule-,$(filter $(TIMED_SCENARIOS),$(SCENARIOS))) end) \
-	  $(CURDIR)/.cache/test-logs
+	  $(firstword $(addprefix molecule-verify-,$(TIMED)) end) \
+	  $(CURDIR)/.cache/test-logs || {
+	  status=$$?
+	  for scenario in $(TIMED); do molecule destroy -s "$$scenario" >/dev/null 2>&1 || true; done
+	  exit $$status
+	}
 
 # The longer matrix: make test with sanity on every supported ansible-core.
 test-all:
