@@ -33,7 +33,7 @@ CORE_SANITY         ?= $(lastword $(CORE_RELEASES))
 # first lane ends earlier, so it also creates and converges the TIMED_SCENARIOS (which
 # times nothing either); only their tests wait for the second lane.
 TIMED_SCENARIOS  := fleet
-BESIDE_SCENARIOS := database default
+BESIDE_SCENARIOS := adopt default
 TIMED       := $(filter $(TIMED_SCENARIOS),$(SCENARIOS))
 TEST_STEPS  := tarball lint docs-lint importer sanity unit $(addprefix versions-,$(CORE_RELEASES)) test-ee \
 	$(addprefix molecule-,$(filter-out $(BESIDE_SCENARIOS) $(TIMED_SCENARIOS),$(SCENARIOS))) \

@@ -207,3 +207,35 @@ class BackgroundProbe(object):
         self.proc.wait(60)
         self.reader.join(60)
         return self.lines, time.time() - self.started
+
+
+class LoginProbe(object):
+    """`doveadm auth test USER PASSWORD` twice a second inside the container NAME, bounded in
+    count (600) and time, until stop(), which returns (good logins, failed ones with Dovecot's
+    words)."""
+
+    STOP_FILE = '/tmp/mailfleet-login-probe-stop'
+
+    def __init__(self, name, user, password):
+        self.name = name
+        subprocess.run(['podman', 'exec', name, 'rm', '-f', self.STOP_FILE], check=True)
+        # The credentials reach the loop as arguments, never as shell text.
+        script = ('i=0; while [ $i -lt 600 ] && [ ! -e %s ]; do '
+                  'if out=$(doveadm auth test "$1" "$2" 2>&1); then echo ok; else echo "failed: $out" | tr "\\n" " "; '
+                  'echo; fi; i=$((i+1)); sleep 0.5; done' % self.STOP_FILE)
+        self.proc = subprocess.Popen(['podman', 'exec', name, 'sh', '-c', script, 'probe', user, password],
+                                     stdout=subprocess.PIPE, universal_newlines=True)
+
+    def stop(self):
+        subprocess.run(['podman', 'exec', self.name, 'touch', self.STOP_FILE], check=True)
+        out, _err = self.proc.communicate(timeout=60)
+        lines = [line for line in out.splitlines() if line.strip()]
+        return [line for line in lines if line == 'ok'], [line for line in lines if line != 'ok']
+
+
+def container_address(name):
+    """NAME's address on the scenario's network, for probes from another container."""
+    out = subprocess.run(['podman', 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', name],
+                         stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout.split()
+    assert out, 'podman names no address for %s' % name
+    return out[0]

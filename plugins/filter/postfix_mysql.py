@@ -41,9 +41,11 @@ def starting_vars(found, default_maps, host='', config_dir='/etc/postfix'):
 
 def database_starting_vars(accounts, mail_hosts, host=''):
     """The database role's starting variables of a database host: ACCOUNTS, the host entries
-    found there ([{user, host}], as mysql_query returns them); MAIL_HOSTS, {mail host: what
-    postfix_info read there}."""
-    variables, notes = database_starting_point(mail_hosts or {}, [(row['user'], row['host']) for row in accounts or []])
+    found there ([{user, host}], as mysql_query returns them, or the lines "USER<TAB>HOST" of
+    the mariadb client's --batch output); MAIL_HOSTS, {mail host: what postfix_info read there}."""
+    pairs = [tuple(row.split('\t', 1)) if isinstance(row, str) else (row['user'], row['host'])
+             for row in accounts or []]
+    variables, notes = database_starting_point(mail_hosts or {}, [pair for pair in pairs if len(pair) == 2])
     return _vars_file("The database role's variables for %s as it is, read by mailfleet.postfix_mysql.starting_point."
                       % (host or 'this database host'), variables, notes)
 

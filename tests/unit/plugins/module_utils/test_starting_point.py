@@ -182,6 +182,9 @@ def test_the_database_side_takes_the_reader_of_the_mail_hosts_with_its_host_entr
     text = database_starting_vars([dict(user=user, host=host) for user, host in accounts], mail, 'db1')
     assert text.startswith("# The database role's variables for db1 as it is")
     assert yaml.safe_load(text.split('---\n', 1)[1]) == variables
+    # The same from the mariadb client's --batch lines, among other accounts of the server.
+    lines = ['root\tlocalhost', 'mailadmin\tlocalhost'] + ['%s\t%s' % account for account in accounts]
+    assert database_starting_vars(lines, mail, 'db1') == text
     variables, notes = database_starting_point(mail, [])
     assert 'mailfleet_database_reader_hosts' not in variables
     assert 'mailuser has no host entry on this database host: the mail hosts cannot log in here' in notes

@@ -1,18 +1,47 @@
 # -*- coding: utf-8 -*-
-"""The database role on a real Debian host: server, schema, account, content."""
+"""The database role on real Debian 12 and 13 hosts: server, schema, account, content.
+
+It runs on the servers that test_adopt.py adopted, after it, on a second mail database and
+reader account of its own (database-before.yml, then database.yml, as converge and
+idempotence would), beside the adopted ones.
+"""
 
 import json
+import os
 
 import pytest
 
 from mailfleet_testlib import all_hosts, run_playbook, scenario_vars, sql
 
-DB = 'mailserver'
-READER = 'mailuser'
+TEST_VARS = scenario_vars() if os.environ.get('MOLECULE_SCENARIO_DIRECTORY') else {}
+DB = TEST_VARS.get('mf_test_database')
+READER = TEST_VARS.get('mf_test_reader')
+PLAYBOOK = 'database.yml'
 
 
 def reader_password(host=None):
-    return scenario_vars()['mailfleet_database_reader_password']
+    return TEST_VARS['mf_test_reader_password']
+
+
+@pytest.fixture(scope='module', autouse=True)
+def converged():
+    """The second mail database as an earlier run left it, then converged, then unchanged by
+    the next run; the adopted database and its accounts untouched by all of it."""
+    adopted = [adopted_state(host) for host in all_hosts()]
+    for playbook in ('database-before.yml', PLAYBOOK):
+        rc, output, _recap = run_playbook(playbook)
+        assert rc == 0, output[-3000:]
+    rc, output, recap = run_playbook(PLAYBOOK)
+    assert rc == 0 and recap and all(counts['changed'] == 0 for counts in recap.values()), output[-3000:]
+    assert [adopted_state(host) for host in all_hosts()] == adopted
+
+
+def adopted_state(host):
+    return [sql(host, query) for query in (
+        "SELECT User, Host, Priv FROM mysql.global_priv WHERE User <> '%s' AND User NOT LIKE 'dovecot%%' "
+        "ORDER BY User, Host" % READER,
+        "SELECT * FROM mysql.db WHERE Db = 'mailserver' ORDER BY Host, User",
+        'CHECKSUM TABLE mailserver.virtual_domains, mailserver.virtual_users, mailserver.virtual_aliases')]
 
 
 def test_mariadb_runs_and_starts_at_boot(host):
@@ -105,13 +134,13 @@ def test_removed_domain_took_its_users_along(host):
 
 
 def test_check_mode_on_the_converged_host_changes_nothing():
-    rc, output, recap = run_playbook('converge.yml', '--check', '--diff')
+    rc, output, recap = run_playbook(PLAYBOOK, '--check', '--diff')
     assert rc == 0, output
     assert recap and all(counts['changed'] == 0 for counts in recap.values()), output
 
 
 def test_password_never_in_output_even_verbose_with_diff():
-    rc, output, _recap = run_playbook('converge.yml', '--diff', '-vvvv')
+    rc, output, _recap = run_playbook(PLAYBOOK, '--diff', '-vvvv')
     assert rc == 0, output
     assert reader_password() not in output
     assert '$2y$05$' not in output  # no password hash either
@@ -120,7 +149,7 @@ def test_password_never_in_output_even_verbose_with_diff():
 def test_bad_content_fails_before_changing_anything():
     checksum = 'CHECKSUM TABLE virtual_domains, virtual_users, virtual_aliases'
     before = [sql(host, checksum, database=DB) for host in all_hosts()]
-    rc, output, _recap = run_playbook('converge.yml', '-e', '{"mf_test_aliases": [{"source": "x@nowhere.example", '
+    rc, output, _recap = run_playbook(PLAYBOOK, '-e', '{"mf_test_aliases": [{"source": "x@nowhere.example", '
                                       '"destination": "john@example.org"}], "mf_test_domains": [{"name": "new.example"}]}')
     assert rc != 0
     assert "aliases[0].source: 'x@nowhere.example': domain nowhere.example is neither in the database nor in domains" in output
@@ -173,7 +202,7 @@ PLAIN_TEXT = 'Plain-Text-Secret-1'
 def test_bad_data_fails_first_with_a_readable_message(extra_vars, message):
     """Refused by the role's first task, on the controller: nothing installed, nothing changed."""
     before = [content_and_reader(host) for host in all_hosts()]
-    rc, output, recap = run_playbook('converge.yml', '--diff', '-e', json.dumps(extra_vars))
+    rc, output, recap = run_playbook(PLAYBOOK, '--diff', '-e', json.dumps(extra_vars))
     assert rc != 0
     assert message in output, output
     assert 'Traceback' not in output
@@ -186,7 +215,7 @@ def test_bad_data_fails_first_with_a_readable_message(extra_vars, message):
 
 
 def test_argument_spec_refuses_bad_input():
-    rc, output, _recap = run_playbook('converge.yml', '-e', '{"mf_test_domains": [{"name": "a.example", "state": "gone"}]}')
+    rc, output, _recap = run_playbook(PLAYBOOK, '-e', '{"mf_test_domains": [{"name": "a.example", "state": "gone"}]}')
     assert rc != 0
     assert 'mailfleet_database_domains' in output and 'gone' in output and 'must be one of' in output
 
@@ -199,22 +228,22 @@ def test_a_password_in_use_is_not_changed_in_place_unless_asked():
     for host in all_hosts():
         sql(host, "ALTER USER '%s'@'127.0.0.1' IDENTIFIED BY 'changed-by-hand'" % READER)
     before = [content_and_reader(host) for host in all_hosts()]
-    rc, output, recap = run_playbook('converge.yml', '--diff', '-v')
+    rc, output, recap = run_playbook(PLAYBOOK, '--diff', '-v')
     assert rc != 0, output
-    assert 'the reader mailuser@127.0.0.1 has another password than the one given' in output, output
+    assert 'the reader %s@127.0.0.1 has another password than the one given' % READER in output, output
     assert 'run the playbook mailfleet.postfix_mysql.rotate_db_password' in output, output
     assert 'mailfleet_database_reader_update_password' in output, output
     assert reader_password() not in output and 'changed-by-hand' not in output
     assert [content_and_reader(host) for host in all_hosts()] == before
-    rc, output, recap = run_playbook('converge.yml', '--diff', '-v', '-e', 'mailfleet_database_reader_update_password=always')
+    rc, output, recap = run_playbook(PLAYBOOK, '--diff', '-v', '-e', 'mailfleet_database_reader_update_password=always')
     assert rc == 0, output
     assert all(counts['changed'] == 1 for counts in recap.values()), output
-    assert 'update reader mailuser@127.0.0.1 password' in output
+    assert 'update reader %s@127.0.0.1 password' % READER in output
     assert reader_password() not in output and 'changed-by-hand' not in output
     for host in all_hosts():
         assert sql(host, 'SELECT COUNT(*) FROM virtual_domains', user=READER, password=reader_password(host),
                    database=DB)
-    rc, output, recap = run_playbook('converge.yml')
+    rc, output, recap = run_playbook(PLAYBOOK)
     assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()), output
 
 
@@ -227,10 +256,10 @@ def test_a_host_entry_made_by_hand_is_named_in_check_mode_and_the_diff_before_it
         sql(host, "CREATE USER %s IDENTIFIED BY 'made-by-hand'; GRANT SELECT ON %s.* TO %s" % (entry, DB, entry))
     try:
         for args, left in ((('--check', '--diff', '-v'), '1'), (('--diff', '-v'), '0')):
-            rc, output, recap = run_playbook('converge.yml', *args)
+            rc, output, recap = run_playbook(PLAYBOOK, *args)
             assert rc == 0 and all(counts['changed'] == 1 for counts in recap.values()), output
-            assert 'remove reader mailuser@10.9.9.9' in output, output
-            assert '-reader mailuser@10.9.9.9\n' in output.replace('\r', ''), output
+            assert 'remove reader %s@10.9.9.9' % READER in output, output
+            assert '-reader %s@10.9.9.9\n' % READER in output.replace('\r', ''), output
             assert 'made-by-hand' not in output and reader_password() not in output
             assert all(sql(host, exists) == [[left]] for host in all_hosts())
     finally:
@@ -254,11 +283,11 @@ def test_a_password_changed_in_the_webmail_and_a_quota_set_by_hand_are_kept():
             % WEBMAIL_HASH, database=DB)
     try:
         for args in (('--check', '--diff'), ('--diff',)):
-            rc, output, recap = run_playbook('converge.yml', *args)
+            rc, output, recap = run_playbook(PLAYBOOK, *args)
             assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()), output
             for host in all_hosts():
                 assert sql(host, john, database=DB) == [[WEBMAIL_HASH, '5000']]
-        rc, output, recap = run_playbook('converge.yml', '--diff', '-v', '-e', 'mailfleet_database_update_password=always')
+        rc, output, recap = run_playbook(PLAYBOOK, '--diff', '-v', '-e', 'mailfleet_database_update_password=always')
         assert rc == 0 and all(counts['changed'] == 1 for counts in recap.values()), output
         assert 'update user john@example.org (password)' in output, output
         assert WEBMAIL_HASH not in output and '$2y$05$' not in output
@@ -278,10 +307,10 @@ def test_extra_privileges_stop_the_run_and_are_named_not_taken_away():
         sql(host, "GRANT INSERT ON %s.* TO '%s'@'127.0.0.1'" % (DB, READER))
     try:
         before = [content_and_reader(host) for host in all_hosts()]
-        rc, output, recap = run_playbook('converge.yml', '--diff', '-v')
+        rc, output, recap = run_playbook(PLAYBOOK, '--diff', '-v')
         assert rc != 0, output
-        assert ('the account mailuser@127.0.0.1 has more than SELECT on %s: INSERT ON %s.*' % (DB, DB)) in output, output
-        assert "revoke them yourself (REVOKE ... FROM 'mailuser'@'127.0.0.1')" in output, output
+        assert ('the account %s@127.0.0.1 has more than SELECT on %s: INSERT ON %s.*' % (READER, DB, DB)) in output, output
+        assert "revoke them yourself (REVOKE ... FROM '%s'@'127.0.0.1')" % READER in output, output
         assert reader_password() not in output
         assert [content_and_reader(host) for host in all_hosts()] == before
         for host in all_hosts():
@@ -290,7 +319,7 @@ def test_extra_privileges_stop_the_run_and_are_named_not_taken_away():
     finally:
         for host in all_hosts():
             sql(host, "REVOKE INSERT ON %s.* FROM '%s'@'127.0.0.1'" % (DB, READER))
-    rc, output, recap = run_playbook('converge.yml')
+    rc, output, recap = run_playbook(PLAYBOOK)
     assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()), output
 
 
@@ -309,7 +338,7 @@ def test_a_reader_on_the_columns_postfix_reads_and_dovecot_with_an_account_of_it
     least = json.dumps({'mailfleet_database_reader_columns_only': True, 'mailfleet_database_dovecot_user': 'dovecot_test',
                         'mailfleet_database_dovecot_password': DOVECOT_PASSWORD})
     try:
-        rc, output, recap = run_playbook('converge.yml', '--diff', '-e', least)
+        rc, output, recap = run_playbook(PLAYBOOK, '--diff', '-e', least)
         assert rc == 0 and all(counts['changed'] == 1 for counts in recap.values()), output
         assert DOVECOT_PASSWORD not in output and reader_password() not in output
         for host in all_hosts():
@@ -320,16 +349,16 @@ def test_a_reader_on_the_columns_postfix_reads_and_dovecot_with_an_account_of_it
             allowed, message = reads(host, READER, reader_password(), 'SELECT password FROM virtual_users')
             assert not allowed and 'denied' in message, message
             assert reads(host, 'dovecot_test', DOVECOT_PASSWORD, 'SELECT email, password, quota FROM virtual_users')[0]
-        rc, output, recap = run_playbook('converge.yml', '-e', least)
+        rc, output, recap = run_playbook(PLAYBOOK, '-e', least)
         assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()), output
     finally:
-        rc, output, recap = run_playbook('converge.yml')
+        rc, output, recap = run_playbook(PLAYBOOK)
         for host in all_hosts():
             sql(host, "DROP USER IF EXISTS 'dovecot_test'@'127.0.0.1'")
     assert rc == 0, output
     for host in all_hosts():
         assert reads(host, READER, reader_password(), 'SELECT password FROM virtual_users')[0]
-    rc, output, recap = run_playbook('converge.yml')
+    rc, output, recap = run_playbook(PLAYBOOK)
     assert rc == 0 and all(counts['changed'] == 0 for counts in recap.values()), output
 
 
@@ -337,8 +366,8 @@ def test_max_connections_grows_with_the_mail_hosts_served():
     """Debian's 151 stays (nothing written) for a few mail hosts; 12 get 12 x 16 + 25."""
     many = json.dumps({'mailfleet_database_reader_hosts': ['10.0.7.%d' % i for i in range(1, 13)],
                        'mailfleet_database_reader_revoke_other_hosts': False})
-    rc, output, recap = run_playbook('converge.yml', '--check', '--diff', '-e', many)
+    rc, output, recap = run_playbook(PLAYBOOK, '--check', '--diff', '-e', many)
     assert rc == 0, output
     assert '+max_connections = 217' in output, output[-3000:]
-    rc, output, recap = run_playbook('converge.yml', '--check', '--diff')
+    rc, output, recap = run_playbook(PLAYBOOK, '--check', '--diff')
     assert rc == 0 and 'max_connections' not in output, output[-3000:]
