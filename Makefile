@@ -30,14 +30,14 @@ CORE_SANITY         ?= $(lastword $(CORE_RELEASES))
 # Two lanes share the two cores until the tests that measure time (outages, load, recovery)
 # run alone at the end (tools/run-test-steps.sh): BESIDE_SCENARIOS one after another in the
 # second lane, beside the static steps and the other scenarios, which time nothing. The
-# first lane ends earlier, so it also creates and converges the TIMED_SCENARIOS (which
-# times nothing either); only their tests wait for the second lane.
+# first lane ends earlier, so it also creates and converges the TIMED_SCENARIOS and runs
+# their tests that time nothing; only their tests marked `timed` wait for the second lane.
 TIMED_SCENARIOS  := fleet
 BESIDE_SCENARIOS := adopt default
 TIMED       := $(filter $(TIMED_SCENARIOS),$(SCENARIOS))
 TEST_STEPS  := tarball lint docs-lint importer sanity unit $(addprefix versions-,$(CORE_RELEASES)) test-ee \
 	$(addprefix molecule-,$(filter-out $(BESIDE_SCENARIOS) $(TIMED_SCENARIOS),$(SCENARIOS))) \
-	$(addprefix molecule-up-,$(TIMED)) $(addprefix molecule-verify-,$(TIMED))
+	$(addprefix molecule-untimed-,$(TIMED)) $(addprefix molecule-timed-,$(TIMED))
 TEST_BESIDE := $(addprefix molecule-,$(filter $(BESIDE_SCENARIOS),$(SCENARIOS)))
 
 .PHONY: setup collection lint docs-lint docs tarball importer sanity unit versions molecule test test-all \
@@ -127,28 +127,31 @@ molecule-%:
 	@echo "==> molecule test -s $*"
 	molecule test -s $*
 
-# `molecule test` in two parts, as its test_sequence runs them: up to converge, then verify
-# and destroy. The containers go when either part fails.
-molecule-up-%:
-	@echo "==> molecule syntax, create and converge -s $*"
+# `molecule test` in two parts, as its test_sequence runs them: up to converge and the tests
+# not marked `timed`, then the timed tests and destroy. The containers go when either part fails.
+molecule-untimed-%:
+	@echo "==> molecule syntax, create, converge, and verify the tests that time nothing -s $*"
 	molecule destroy -s $*
 	molecule syntax -s $*
-	molecule converge -s $* || { status=$$?; molecule destroy -s $*; exit $$status; }
-
-molecule-verify-%:
-	@echo "==> molecule verify and destroy -s $*"
 	status=0
-	molecule verify -s $* || status=$$?
+	molecule converge -s $* && PYTEST_ADDOPTS='-m "not timed"' molecule verify -s $* || status=$$?
+	if [ "$$status" -ne 0 ]; then molecule destroy -s $*; fi
+	exit $$status
+
+molecule-timed-%:
+	@echo "==> molecule verify the timed tests, and destroy -s $*"
+	status=0
+	PYTEST_ADDOPTS='-m timed' molecule verify -s $* || status=$$?
 	molecule destroy -s $*
 	exit $$status
 
 molecule: $(addprefix molecule-,$(SCENARIOS))
 
-# A failure in another step leaves the timed scenarios converged but not yet verified: they
-# are destroyed before make test ends.
+# A failure in another step leaves the timed scenarios converged but not yet done: they are
+# destroyed before make test ends.
 test: setup
 	tools/run-test-steps.sh "$(TEST_STEPS)" "$(TEST_BESIDE)" "" \
-	  $(firstword $(addprefix molecule-verify-,$(TIMED)) end) \
+	  $(firstword $(addprefix molecule-timed-,$(TIMED)) end) \
 	  $(CURDIR)/.cache/test-logs || {
 	  status=$$?
 	  for scenario in $(TIMED); do molecule destroy -s "$$scenario" >/dev/null 2>&1 || true; done

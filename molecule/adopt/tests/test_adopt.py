@@ -113,8 +113,8 @@ def on_each(servers, inventories, playbook, *args, **per_host):
         return run_playbook(playbook, '-i', str(inventories[name] / 'hosts.yml'), '-e', json.dumps(extra(name)), *args)
 
     with concurrent.futures.ThreadPoolExecutor(len(servers)) as pool:
-        runs = dict((name, pool.submit(run, name)) for name in servers)
-        return dict((name, run.result()) for name, run in runs.items())
+        futures = dict((name, pool.submit(run, name)) for name in servers)
+        return dict((name, future.result()) for name, future in futures.items())
 
 
 @contextlib.contextmanager

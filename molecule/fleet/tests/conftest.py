@@ -51,3 +51,6 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_configure(config):
     config.addinivalue_line('markers', 'continues: the test starts from what the test before it left on purpose')
+    # make test runs the other tests beside other scenarios, and these alone (-m timed).
+    config.addinivalue_line('markers', 'timed: the test measures time (an outage, load, a recovery, killed runs): '
+                                       'it must not share the machine')

@@ -119,6 +119,7 @@ def test_replica_runs_with_gtid():
     assert 'Using_Gtid: Slave_Pos' in status and 'Master_Host: ' + ADDRESS[DB1] in status
 
 
+@pytest.mark.timed
 def test_data_written_on_the_primary_appears_on_the_replica():
     marker = 'repl-%d@example.org' % int(time.time())
     root_sql(node(DB1), "INSERT INTO mailserver.virtual_aliases (domain_id, source, destination) "
@@ -135,6 +136,7 @@ def test_data_written_on_the_primary_appears_on_the_replica():
         root_sql(node(DB1), "DELETE FROM mailserver.virtual_aliases WHERE source = '%s'" % marker)
 
 
+@pytest.mark.timed
 @pytest.mark.parametrize('down', [DB1, DB2])
 def test_every_mail_host_answers_with_one_database_down(down):
     set_db(down, 'stop')

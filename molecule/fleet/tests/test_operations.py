@@ -19,6 +19,9 @@ import pytest
 from fleetlib import ADDRESS, DB1, DB2, MAIL, node, wait_for_replication
 from mailfleet_testlib import playbook_command, run_playbook, scenario_vars, wait_until
 
+# Outages, load, recoveries and killed runs, timed: alone on the machine (make test).
+pytestmark = pytest.mark.timed
+
 # SMTP comes from here: a container of the scenario's network, not the mail host itself.
 PROBE_FROM = DB2
 PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'smtp_probe.py')

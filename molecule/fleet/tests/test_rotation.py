@@ -15,6 +15,9 @@ import pytest
 from fleetlib import ADDRESS, DB2, MAIL, node, start_host, stop_host
 from mailfleet_testlib import BackgroundProbe, playbook_command, run_playbook, scenario_vars
 
+# Outages, load, recoveries and killed runs, timed: alone on the machine (make test).
+pytestmark = pytest.mark.timed
+
 PROJECT = os.environ.get('MOLECULE_PROJECT_DIRECTORY', '')
 ROTATE = os.path.join(PROJECT, 'playbooks', 'rotate_db_password.yml')
 SITE = os.path.join(PROJECT, 'playbooks', 'site.yml')

@@ -9,6 +9,8 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from fleetlib import ADDRESS, DB1, DB2, MAIL, PKI, node
 from mailfleet_testlib import BackgroundProbe, run_playbook, scenario_vars
 
@@ -119,6 +121,7 @@ def test_a_certificate_for_another_name_fails_before_anything_goes_live():
     assert 'Validation of SSL server certificate failed' in output or 'certificate' in output, output[-3000:]
 
 
+@pytest.mark.timed
 def test_a_renewed_server_certificate_is_loaded_without_a_restart_or_a_4xx():
     renewed = os.path.join(PKI, 'renewed')
     pids = dict((name, mariadb_pid(name)) for name in (DB1, DB2))
