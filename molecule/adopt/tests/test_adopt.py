@@ -284,8 +284,7 @@ def test_the_first_run_refuses_no_recipient_and_no_login_and_keeps_what_is_their
 # ------------------------------------------------------------ the password rotation
 
 def test_a_password_dovecot_2_3_cannot_take_is_refused_before_anything_moves(servers, inventories):
-    names = [name for name in servers if built(name)['mf_edition'] == 'bookworm']
-    (name,) = names
+    (name,) = [name for name in servers if built(name)['mf_edition'] == 'bookworm']
     host = servers[name]
     before = state(host)
     rc, output, _recap = run_playbook(ROTATE, '-i', str(inventories[name] / 'hosts.yml'),
