@@ -57,6 +57,24 @@ PING = """---
 """
 
 
+# A Python that logs each start: one line per module run on the host (with pipelining, the
+# module arrives on its standard input).
+COUNTING_PYTHON = '/usr/local/bin/mailfleet-bench-python3'
+COUNTING_LOG = '/run/mailfleet-bench-module-runs'
+COUNTING_SCRIPT = '#!/bin/sh\necho "$$" >> %s\nexec /usr/bin/python3 "$@"\n' % COUNTING_LOG
+
+
+def module_runs(label, config, path, names):
+    """Module runs of one no-op site.yml on each of NAMES, counted by COUNTING_PYTHON."""
+    for name in names:
+        run('podman', 'exec', '-i', name, 'sh', '-c', 'cat > %s && chmod 755 %s && rm -f %s'
+            % (COUNTING_PYTHON, COUNTING_PYTHON, COUNTING_LOG), input=COUNTING_SCRIPT)
+    _seconds, changed = timed(label, config, '-i', path, '-e', 'ansible_python_interpreter=' + COUNTING_PYTHON, SITE)
+    if changed:
+        sys.exit('the counted no-op re-run changed something (see %s)' % LOGS)
+    return dict((name, len(run('podman', 'exec', name, 'cat', COUNTING_LOG).split())) for name in names)
+
+
 def start(name, address, key):
     start_ssh_container(name, address, NET, IMAGE, key)
 
@@ -162,6 +180,7 @@ def main():
         # The database host, each size up to the largest, then the variants of the largest
         # (three, and mitogen where it can be loaded).
         progress = Progress(1 + SIZES.index(largest) + 1 + 3 + (1 if plugins else 0))
+        counted = {}
         progress.step('database host (not timed)')
         timed('db', config, '-i', inventory(work, 0, key), SITE)
         for count in SIZES:
@@ -179,6 +198,7 @@ def main():
             rows.append((count, first, noop, floor))
             progress.say('  first %.1fs  no-op %.1fs  ping floor %.1fs' % (first, noop, floor))
             if count == largest:
+                counted = module_runs('counted-noop-%d' % count, config, path, [DB[0], mail_hosts(count)[0][0]])
                 break
             # Fresh mail hosts for the next size's first run.
             for name, _address in mail_hosts(count):
@@ -202,7 +222,7 @@ def main():
             progress.say('  %s: %r' % (label, variants[-1]))
         if not plugins:
             variants.append(('mitogen', None, None, why_not))
-        write(rows, variants, load)
+        write(rows, variants, load, counted)
     finally:
         cleanup('mf-fbench-', NET)
         shutil.rmtree(work, ignore_errors=True)
@@ -227,7 +247,7 @@ def plot(rows):
     figure.savefig(PLOT)
 
 
-def write(rows, variants, load):
+def write(rows, variants, load, counted):
     by_hosts = dict((r[0], r) for r in rows)
     low, high = rows[0], rows[-1]
     noop_slope = slope([(r[0], r[2]) for r in rows])
@@ -296,14 +316,23 @@ def write(rows, variants, load):
         mitogen_verdict = 'was the fastest here'
     else:
         mitogen_verdict = 'was slower than plain SSH with pipelining here'
+    mail_runs = [n for name, n in counted.items() if name != DB[0]]
     lines += [
+        '',
+        '## Module runs of an unchanged host',
+        '',
+        'Counted in one more no-op re-run of %d mail hosts, with `ansible_python_interpreter` set to a wrapper on'
+        % high[0],
+        'the host that logs each start of Python (each module run starts it once): a mail host %s, the database'
+        % (mail_runs[0] if mail_runs else '-'),
+        'host %s. The ping floor is one.' % counted.get(DB[0], '-'),
         '',
         '## Reading the numbers',
         '',
-        '- A no-op run of a mail host is four module runs (`postfix_info`, `mysql_maps`, `db_recovery_watch`, one',
-        '  check), and of the database host three, against the floor\'s one `ping`: over SSH with pipelining each',
-        '  module run costs about what the whole floor costs, so the no-op stays 4 to 6 times the floor. The',
-        '  role\'s input checks run on the controller and cost no round trip.',
+        '- A no-op run of a mail host is two module runs: `mysql_maps` (the configuration, the packages, the',
+        '  service and the recovery service in one run; its input is checked on the controller first, at no',
+        '  round trip) and `postmap_query` (all the checks in one run). The database host is two as well:',
+        '  `mariadb_server_settings` (with the packages and the service) and `mail_database`.',
         '- Every container shares the controller\'s %d CPU(s): past a few hosts the module runs queue for the CPU,'
         % os.cpu_count(),
         '  which is the per-host slope above; on real hosts, each with its own CPU, only the controller\'s share',

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailfleet.postfix_mysql contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The collection's filters: the table of a map, from the one function that decides it, and
+"""The collection's filters: the table of a map, from the one function that decides it, the
+postfix role's checks as postmap_query asks them, and
 the starting variables of a mail host and of a database host, from what was read there."""
 
 from __future__ import absolute_import, division, print_function
@@ -17,6 +18,20 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.starting_p
     database_starting_point,
     starting_point,
 )
+
+
+def check_requests(checks, config_dir='/etc/postfix', proxy=False, maps=None):
+    """The postfix role's checks as the checks of postmap_query: a map entry asks its table, a
+    parameter entry the tables the host's main.cf lists for it; each keeps the check as its item."""
+    requests = []
+    for check in checks or []:
+        request = dict(expect=check.get('expect'), item=check)
+        if check.get('map') is not None:
+            request['table'] = map_table(check['map'], config_dir=config_dir, proxy=proxy, maps=maps)
+        else:
+            request['parameter'] = check.get('parameter')
+        requests.append(request)
+    return requests
 
 
 def _vars_file(title, variables, notes):
@@ -54,6 +69,7 @@ class FilterModule(object):
     def filters(self):
         return {
             'map_table': map_table,
+            'check_requests': check_requests,
             'starting_vars': starting_vars,
             'database_starting_vars': database_starting_vars,
         }

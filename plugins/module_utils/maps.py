@@ -128,6 +128,40 @@ def shared_argument_spec():
     )
 
 
+def mysql_maps_argument_spec():
+    """The argument spec of mysql_maps, for the module and for its action plugin (which checks the
+    input on the controller before the one module call)."""
+    spec = shared_argument_spec()
+    spec.update(
+        maps=dict(type='list', elements='dict', required=True, options=dict(
+            name=dict(type='str', required=True),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            query=dict(type='str'),
+            options=dict(type='dict', default={}),
+            parameter=dict(type='str'),
+            file=dict(type='str'),
+        ), required_if=[('state', 'present', ('query',))]),
+        config_dir=dict(type='path', default='/etc/postfix'),
+        owner=dict(type='str', default='root'),
+        group=dict(type='str', default='postfix'),
+        mode=dict(type='raw', default='0640'),
+        validate=dict(type='bool', default=True),
+        # A lookup key, not a secret: the name only looks like one.
+        validate_key=dict(type='str', default='probe@mailfleet.invalid', no_log=False),
+        timeout=dict(type='int', default=60),
+        reload=dict(type='bool', default=True),
+        backup=dict(type='bool', default=False),
+        proxymap_process_limit=dict(type='int'),
+        packages=dict(type='list', elements='str', default=[]),
+        service=dict(type='str'),
+        recovery_service=dict(type='str', choices=['present', 'absent']),
+        labels=dict(type='dict', default={}),
+        # The option of every module that takes the lock (the config_lock doc fragment).
+        lock_timeout=dict(type='int', default=120),
+    )
+    return spec
+
+
 class MapsError(Exception):
     """Bad input. ``problems`` lists every problem found; none holds a password."""
 

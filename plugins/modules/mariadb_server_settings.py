@@ -48,6 +48,19 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  packages:
+    description:
+      - Debian packages the server needs, such as C(mariadb-server). When one is not installed, the module
+        changes nothing and returns RV(missing_packages): the caller installs them and runs it again. So an
+        installed host costs no separate round trip to ask.
+    type: list
+    elements: str
+    default: []
+  services:
+    description: systemd units whose state is returned in RV(services), such as C(mariadb).
+    type: list
+    elements: str
+    default: []
   tls:
     description:
       - Server TLS, from a certificate and key the user provides. Leave it out for no TLS (files an
@@ -130,6 +143,16 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+missing_packages:
+  description: The packages of O(packages) that are not installed. When there are any, nothing else was done.
+  returned: always
+  type: list
+  elements: str
+services:
+  description: For each unit of O(services), whether it runs (C(active)) and starts at boot (C(enabled)).
+  returned: always
+  type: dict
+  sample: {mariadb: {active: true, enabled: true}}
 path:
   description: The drop-in file.
   returned: always
@@ -162,7 +185,13 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_data import pem_reasons
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import file_differs, read_text, replace_file
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import (
+    file_differs,
+    missing_packages,
+    read_text,
+    replace_file,
+    unit_state,
+)
 
 HEADER = '# Managed by mailfleet.postfix_mysql: changes made here are overwritten.\n'
 # name in tls.directory, server setting, tls suboption, whether it is the key
@@ -225,6 +254,8 @@ def main():
             owner=dict(type='str', default='root'),
             group=dict(type='str', default='root'),
             mode=dict(type='raw', default='0644'),
+            packages=dict(type='list', elements='str', default=[]),
+            services=dict(type='list', elements='str', default=[]),
         ),
         add_file_common_args=True,
         required_if=[('state', 'present', ('settings',))],
@@ -235,7 +266,12 @@ def main():
     if os.path.lexists(path) and not os.path.isfile(path):
         module.fail_json(msg='%s exists and is not a regular file' % path)
     before = read_text(path)
-    result = dict(changed=False, path=path, reasons=[], restart_needed=False, tls_files_changed=[])
+    result = dict(changed=False, path=path, reasons=[], restart_needed=False, tls_files_changed=[],
+                  missing_packages=missing_packages(module, module.params['packages']),
+                  services=dict((unit, unit_state(module, unit)) for unit in module.params['services']))
+    if result['missing_packages']:
+        # Nothing to configure yet: the caller installs them and runs this again.
+        module.exit_json(**result)
 
     if module.params['state'] == 'absent':
         if before is not None:

@@ -166,6 +166,50 @@ options:
         are busy, up to C(default_process_limit) (100).
       - Left out, master.cf is left as it is.
     type: int
+  packages:
+    description:
+      - Debian packages this host needs, such as C(postfix) and C(postfix-mysql). When one is not
+        installed, the module changes nothing and returns RV(missing_packages): the caller installs them
+        and runs it again. So an installed host costs no separate round trip to ask.
+    type: list
+    elements: str
+    default: []
+  service:
+    description:
+      - The systemd unit of Postfix, such as C(postfix). Its state is returned as RV(service_active) and
+        RV(service_enabled), so that the caller starts it only when it does not run.
+    type: str
+  recovery_service:
+    description:
+      - "V(present) installs and runs a small service that reloads Postfix as soon as a database host it
+        gave up on answers again; V(absent) stops and removes it; left out, it is left as it is. Why: after
+        a database host failed, Postfix's daemons keep avoiding it although it is back - up to 3.8 for a
+        fixed 60 seconds (C(RETRY_CONN_INTV) in C(dict_mysql.c)), and on every release an smtpd process
+        keeps a failed answer for an address for 30 seconds (C(resolve_clnt.c)) - so mail stays deferred
+        for up to a minute after a database restart."
+      - The service (C(mailfleet-postfix-db-recovery)) follows Postfix's log and, for each database host
+        Postfix reports as failing, asks that host alone, once a second, through a copy of the first present
+        map's client file (mode 0600, removed at once); when the host answers again it runs
+        C(postfix reload), at most once in 2 seconds. It asks nothing while nothing fails.
+      - The log is not trusted input (smtpd logs what SMTP clients send; any local user can write a line
+        tagged C(postfix/smtpd)), so the service reads only journal entries whose fields set by journald
+        show a Postfix daemon of Postfix's own systemd service, and only messages in Postfix's own formats
+        that name a host or client file of the maps; a forged line causes no probe and no reload. Every
+        reload is logged with the message that caused it, and one host causes at most one reload in 10
+        seconds.
+      - The service runs confined (C(NoNewPrivileges), C(ProtectSystem=strict) with only Postfix's queue
+        and data directories writable, a private C(/tmp) and C(/dev), a system-call filter). Its program is
+        C(/usr/lib/mailfleet-postfix-mysql/mailfleet-postfix-db-recovery.py), which only root may write
+        (the module refuses otherwise); a copy left in C(/usr/local/lib) by an earlier release is removed.
+      - Needs systemd and journald. Nothing is done while no map is present.
+    type: str
+    choices: [present, absent]
+  labels:
+    description:
+      - The name each option has for the user, used in messages, such as
+        C({maps: mailfleet_postfix_maps}). The role sets it, so that its messages name its variables.
+    type: dict
+    default: {}
 extends_documentation_fragment:
   - mailfleet.postfix_mysql.config_lock
   - mailfleet.postfix_mysql.maps
@@ -212,7 +256,7 @@ EXAMPLES = r'''
       - name: email2email
         parameter: virtual_alias_maps
         query: SELECT email FROM virtual_users WHERE email='%s'
-  notify: Reload Postfix
+  # No handler: the module reloads Postfix itself after a change (see reload).
 
 - name: Retire a map - out of main.cf first, then its file goes
   mailfleet.postfix_mysql.mysql_maps:
@@ -225,10 +269,32 @@ EXAMPLES = r'''
       - name: virtual-alias-maps
         parameter: virtual_alias_maps
         query: SELECT destination FROM virtual_aliases WHERE source='%s'
-  notify: Reload Postfix
 '''
 
 RETURN = r'''
+missing_packages:
+  description: The packages of O(packages) that are not installed. When there are any, nothing else was done.
+  returned: always
+  type: list
+  elements: str
+installed:
+  description: Whether the packages were all there, so that the maps were managed.
+  returned: always
+  type: bool
+service_active:
+  description: Whether O(service) runs; V(null) without O(service).
+  returned: always
+  type: bool
+service_enabled:
+  description: Whether O(service) starts at boot; V(null) without O(service).
+  returned: always
+  type: bool
+recovery_service_changes:
+  description: What was (or in check mode would be) done to the recovery service (O(recovery_service)).
+  returned: when O(recovery_service) is set and a map is present
+  type: list
+  elements: str
+  sample: [write /usr/lib/mailfleet-postfix-mysql/mailfleet-postfix-db-recovery.py, daemon-reload, start]
 files:
   description: Every map's file and what was (or in check mode would be) changed.
   returned: success
@@ -379,13 +445,14 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps impor
     check_for_host,
     client_file_path,
     config_dir_problems,
+    labels_for,
     main_cf_settings,
+    mysql_maps_argument_spec,
     proxy_read_maps_value,
     proxy_read_maps_without_retired,
     reader_account,
     recovery_settings,
     references,
-    shared_argument_spec,
     tls_options,
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
@@ -404,7 +471,6 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_co
     PendingReload,
     PostfixError,
     PostfixRunner,
-    lock_argument_spec,
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import (
     PostmapError,
@@ -414,11 +480,17 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap im
     redact_client_file,
     unique,
 )
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.recovery_service import (
+    RecoveryServiceError,
+    manage_recovery_service,
+)
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import (
     file_differs,
     keep_first_copy,
+    missing_packages,
     read_text,
     replace_file,
+    unit_state,
 )
 
 
@@ -514,48 +586,23 @@ def remove_stale_ca_files(module, config_dir, keep, client_files):
     return stale
 
 
-def run_module(held):
-    """The module's work; the locks it takes go into HELD, an ExitStack that releases them."""
-    argument_spec = shared_argument_spec()
-    argument_spec.update(
-        maps=dict(type='list', elements='dict', required=True, options=dict(
-            name=dict(type='str', required=True),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            query=dict(type='str'),
-            options=dict(type='dict', default={}),
-            parameter=dict(type='str'),
-            file=dict(type='str'),
-        ), required_if=[('state', 'present', ('query',))]),
-        config_dir=dict(type='path', default='/etc/postfix'),
-        owner=dict(type='str', default='root'),
-        group=dict(type='str', default='postfix'),
-        mode=dict(type='raw', default='0640'),
-        validate=dict(type='bool', default=True),
-        # A lookup key, not a secret: the name only looks like one.
-        validate_key=dict(type='str', default='probe@mailfleet.invalid', no_log=False),
-        timeout=dict(type='int', default=60),
-        reload=dict(type='bool', default=True),
-        backup=dict(type='bool', default=False),
-        proxymap_process_limit=dict(type='int'),
-    )
-    argument_spec.update(lock_argument_spec())
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        add_file_common_args=True,
-        supports_check_mode=True,
-    )
+def configure(module, held):
+    """Plan and apply the maps; the result. The locks it takes go into HELD, an ExitStack that
+    releases them however the run ends (exit_json and fail_json raise SystemExit)."""
     p = module.params
     config_dir = p['config_dir']
     password = p['password'] if p['password'] is not None else ''
     # check_all() refuses a password that is not a string; until then keep it out of the set.
     secrets = set([password]) if isinstance(password, str) else set()
     maps = p['maps']
+    labels = labels_for(p['labels'])
 
-    # 1. The input, with the rules the role also runs on the controller.
+    # 1. The input, with the rules the action plugin already ran on the controller.
     try:
         check_all(maps, p['hosts'], p['user'], password, p['dbname'], p['options'],
-                  p['union_parameters'], p['sender_login_maps'], p['settings'], retry_interval=p['retry_interval'],
-                  standby_user=p['standby_user'], tls_ca_certificate=p['tls_ca_certificate'])
+                  p['union_parameters'], p['sender_login_maps'], p['settings'], labels=labels,
+                  retry_interval=p['retry_interval'], standby_user=p['standby_user'],
+                  tls_ca_certificate=p['tls_ca_certificate'])
     except MapsError as exc:
         module.fail_json(msg=redact('; '.join(exc.problems), secrets), problems=[redact(x, secrets) for x in exc.problems])
     mode = parse_mode(p['mode'])
@@ -570,14 +617,20 @@ def run_module(held):
     if p['lock_timeout'] < 0:
         module.fail_json(msg='lock_timeout must be zero or a positive number of seconds')
 
-    # 2. The host's Postfix: the rules that depend on it.
+    # 2. The host: what is missing, and the rules that depend on its Postfix.
+    missing = missing_packages(module, p['packages'])
+    service = unit_state(module, p['service']) if p['service'] else dict(active=None, enabled=None)
+    host = dict(missing_packages=missing, service_active=service['active'], service_enabled=service['enabled'])
+    if missing:
+        # Nothing to configure yet: the caller installs them and runs this again.
+        return dict(host, changed=False, installed=False, files=[])
     postconf = PostconfRunner(module, config_dir)
     mail_version = postconf.value('mail_version')
     if not mail_version:
-        module.fail_json(msg=config_dir_problems(config_dir, False)[0])
+        module.fail_json(msg=config_dir_problems(config_dir, False, labels)[0], **host)
     try:
         check_for_host(maps, p['hosts'], p['options'], p['proxy'], mail_version, postconf.chrooted_map_readers(),
-                       tls_ca_certificate=p['tls_ca_certificate'])
+                       labels=labels, tls_ca_certificate=p['tls_ca_certificate'])
     except MapsError as exc:
         module.fail_json(msg='; '.join(exc.problems), problems=exc.problems, mail_version=mail_version)
     try:
@@ -705,6 +758,8 @@ def run_module(held):
         reload_reason = ('an earlier run changed the configuration (%s) and did not get to reload Postfix'
                          % owed.get('since', 'unknown'))
     result = dict(
+        host,
+        installed=True,
         changed=bool(changed_files or changes or approval or master_changes or owed or ca_missing or stale_now),
         tls_ca_file=ca_file,
         ca_files_removed=stale_now,
@@ -742,13 +797,13 @@ def run_module(held):
             result['diff'] = [diff_of(w, secrets, uid, gid, mode) for w in planned if w.changed] + config_diffs
     report_files(wanted_files)
     if module.check_mode:
-        module.exit_json(**result)
+        return result
     try:
         remove_leftovers(left_behind)
     except (IOError, OSError) as exc:
         module.fail_json(msg='cannot remove the temporary files a killed run left in %s: %s' % (config_dir, exc))
     if not result['changed']:
-        module.exit_json(**result)
+        return result
     if p['backup']:
         kept = files_not_written_here(wanted_files, postconf.main_cf if approval or changes else None,
                                       os.path.join(config_dir, 'master.cf') if master_changes else None)
@@ -889,13 +944,34 @@ def run_module(held):
                                         secrets), **result)
         pending_reload.settle()
     result['ca_files_removed'] = remove_stale_ca_files(module, config_dir, ca_file, [w.path for w in wanted_files])
-    module.exit_json(**result)
+    return result
+
+
+def manage_recovery(module, result):
+    """The recovery service (option recovery_service), once the maps are in place: it follows
+    the first present map's client file."""
+    client_files = [f['path'] for f in result['files'] if f['state'] == 'present']
+    if not module.params['recovery_service'] or not client_files:
+        return
+    try:
+        result['recovery_service_changes'] = manage_recovery_service(
+            module, client_files[0], module.params['config_dir'], module.params['recovery_service'])
+    except RecoveryServiceError as exc:
+        module.fail_json(msg='the maps are in place, but the database recovery service is not: %s' % exc.message,
+                         **result)
+    result['changed'] = result['changed'] or bool(result['recovery_service_changes'])
 
 
 def main():
-    # The locks are released however the run ends (exit_json and fail_json raise SystemExit).
+    module = AnsibleModule(
+        argument_spec=mysql_maps_argument_spec(),
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
     with ExitStack() as held:
-        run_module(held)
+        result = configure(module, held)
+    manage_recovery(module, result)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

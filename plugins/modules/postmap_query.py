@@ -85,6 +85,36 @@ options:
       - When any answer differs, the task fails with a table of every key whose answer
         differs (key, expected, got).
     type: dict
+  checks:
+    description:
+      - Several lookups in one run, each with the O(table), O(tables) or O(parameter), O(keys) and O(expect)
+        of one lookup, and an O(checks[].item) returned with its result. Every check is answered whatever
+        the others answered; the task fails when one failed, and RV(results) has them all, as a loop's
+        results would.
+      - Exclusive with the options of a single lookup.
+    type: list
+    elements: dict
+    suboptions:
+      table:
+        description: As O(table).
+        type: str
+      tables:
+        description: As O(tables).
+        type: list
+        elements: str
+      parameter:
+        description: As O(parameter).
+        type: str
+      keys:
+        description: As O(keys).
+        type: list
+        elements: str
+      expect:
+        description: As O(expect).
+        type: dict
+      item:
+        description: Anything, returned as the check's RV(results[].item), such as the check as the caller wrote it.
+        type: raw
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - mailfleet.postfix_mysql.postmap
@@ -165,6 +195,13 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+results:
+  description:
+    - With O(checks), one result per check, in their order, each with the return values of a single lookup
+      described here, C(failed), C(msg) when it failed, and C(item).
+  returned: with O(checks)
+  type: list
+  elements: dict
 answers:
   description:
     - Every key asked (from O(keys) and O(expect)) with its answer, or V(null) when no
@@ -305,59 +342,46 @@ def normalise_expect(expect):
     return out
 
 
+class LookupFailed(Exception):
+    """One request failed; RESULT is what the module returns for it, msg included."""
+
+    def __init__(self, result):
+        super(LookupFailed, self).__init__(result['msg'])
+        self.result = result
+
+
 def resolve_parameter(module, name, config_dir, result):
     """The tables that the host's main.cf lists for parameter name (see parameter_tables)."""
     runner = PostconfRunner(module, config_dir)
     try:
         argv = expanded_value_argv(runner.binary, name, config_dir)
     except PostconfError as exc:
-        module.fail_json(msg='refused parameter: %s' % exc, error_kind='refused', **result)
+        raise LookupFailed(dict(result, msg='refused parameter: %s' % exc, error_kind='refused'))
     # check=False: parameter_tables tells a failed postconf from an unknown name (exit 0).
     rc, stdout, stderr = runner.run(argv, 'read %s' % name, check=False)
     try:
         return parameter_tables(name, rc, stdout, stderr, main_cf=runner.main_cf)
     except PostmapError as exc:
-        module.fail_json(msg=exc.message, error_kind=exc.kind, postfix_messages=exc.postfix_messages, **result)
+        raise LookupFailed(dict(result, msg=exc.message, error_kind=exc.kind, postfix_messages=exc.postfix_messages))
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            table=dict(type='str'),
-            tables=dict(type='list', elements='str'),
-            parameter=dict(type='str'),
-            # Lookup keys (addresses, domains), not secrets: the name only looks like one.
-            keys=dict(type='list', elements='str', no_log=False),
-            expect=dict(type='dict'),
-            config_dir=dict(type='path'),
-            parallel=dict(type='int', default=0),
-            timeout=dict(type='int', default=120),
-        ),
-        mutually_exclusive=[('table', 'tables', 'parameter')],
-        required_one_of=[('table', 'tables', 'parameter'), ('keys', 'expect')],
-        supports_check_mode=True,
-    )
-    params = module.params
-    if params['table'] is not None:
-        tables = [params['table']]
-    elif params['tables'] is not None:
-        tables = params['tables']
+def look_up(module, request, params):
+    """One request (table, tables or parameter; keys; expect): its result. Raises LookupFailed."""
+    if request['table'] is not None:
+        tables = [request['table']]
+    elif request['tables'] is not None:
+        tables = request['tables']
     else:
         tables = []
-    expect = normalise_expect(params['expect'])
-    keys = list(params['keys'] or [])
+    expect = normalise_expect(request['expect'])
+    keys = list(request['keys'] or [])
     keys += [key for key in expect if key not in keys]
     result = dict(changed=False, tables=tables)
 
     if not keys:
-        module.fail_json(msg='nothing to look up: give keys or expect', error_kind='refused', **result)
-    if params['parallel'] < 0:
-        module.fail_json(msg='parallel must be 0 (automatic) or a positive number', error_kind='refused', **result)
-    if params['timeout'] <= 0:
-        module.fail_json(msg='timeout must be a positive number of seconds', error_kind='refused', **result)
-
-    if params['parameter'] is not None:
-        tables = resolve_parameter(module, params['parameter'], params['config_dir'], result)
+        raise LookupFailed(dict(result, msg='nothing to look up: give keys or expect', error_kind='refused'))
+    if request['parameter'] is not None:
+        tables = resolve_parameter(module, request['parameter'], params['config_dir'], result)
         result['tables'] = tables
 
     # Read the client files before any table is asked, so that their passwords are hidden
@@ -375,10 +399,10 @@ def main():
                               parallel=params['parallel'],
                               runner=PostmapRunner(timeout=params['timeout']))
     except PostmapError as exc:
-        failure = dict(result, error_kind=exc.kind)
+        failure = dict(result, error_kind=exc.kind, msg=redact(exc.message, secrets))
         if exc.table is not None:
             failure.update(failed_table=exc.table, hosts=exc.hosts, postfix_messages=exc.postfix_messages)
-        module.fail_json(msg=redact(exc.message, secrets), **failure)
+        raise LookupFailed(failure)
 
     secrets |= answer.secrets
     module.no_log_values.update(answer.secrets)
@@ -395,10 +419,72 @@ def main():
         bad = mismatches(answer.answers, expect)
         if bad:
             rows = [tuple(redact(cell, secrets) for cell in row) for row in bad]
-            module.fail_json(
+            raise LookupFailed(dict(
+                result,
                 msg=('%d of %d expected answers differ:\n%s' % (len(rows), len(expect), format_table(rows))),
-                mismatches=[dict(key=k, expected=e, got=g) for k, e, g in rows],
-                **result)
+                mismatches=[dict(key=k, expected=e, got=g) for k, e, g in rows]))
+    return result
+
+
+def run_checks(module, params):
+    """Every request of O(checks), each answered whatever the others did; fails when one failed."""
+    results = []
+    for check in params['checks']:
+        try:
+            answered = dict(look_up(module, check, params), failed=False)
+        except LookupFailed as exc:
+            answered = dict(exc.result, failed=True)
+        answered['item'] = check['item']
+        results.append(answered)
+    failed = [(index, r) for index, r in enumerate(results) if r['failed']]
+    if failed:
+        module.fail_json(msg='%d of %d checks failed: %s' % (len(failed), len(results), '; '.join(
+            'check %d: %s' % (index + 1, r['msg']) for index, r in failed)), results=results)
+    module.exit_json(changed=False, results=results)
+
+
+REQUEST_OPTIONS = dict(
+    table=dict(type='str'),
+    tables=dict(type='list', elements='str'),
+    parameter=dict(type='str'),
+    # Lookup keys (addresses, domains), not secrets: the name only looks like one.
+    keys=dict(type='list', elements='str', no_log=False),
+    expect=dict(type='dict'),
+)
+
+
+def main():
+    argument_spec = dict(
+        checks=dict(type='list', elements='dict', options=dict(
+            REQUEST_OPTIONS, item=dict(type='raw')),
+            mutually_exclusive=[('table', 'tables', 'parameter')],
+            required_one_of=[('table', 'tables', 'parameter')]),
+        config_dir=dict(type='path'),
+        parallel=dict(type='int', default=0),
+        timeout=dict(type='int', default=120),
+    )
+    argument_spec.update(REQUEST_OPTIONS)
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=[('table', 'tables', 'parameter', 'checks'), ('checks', 'keys'), ('checks', 'expect')],
+        required_one_of=[('table', 'tables', 'parameter', 'checks')],
+        supports_check_mode=True,
+    )
+    params = module.params
+    if params['parallel'] < 0:
+        module.fail_json(msg='parallel must be 0 (automatic) or a positive number', error_kind='refused',
+                         changed=False, tables=[])
+    if params['timeout'] <= 0:
+        module.fail_json(msg='timeout must be a positive number of seconds', error_kind='refused',
+                         changed=False, tables=[])
+    if params['checks'] is not None:
+        run_checks(module, params)
+    if params['keys'] is None and params['expect'] is None:
+        module.fail_json(msg='one of the following is required: keys, expect')
+    try:
+        result = look_up(module, params, params)
+    except LookupFailed as exc:
+        module.fail_json(**exc.result)
     module.exit_json(**result)
 
 

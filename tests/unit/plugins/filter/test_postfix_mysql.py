@@ -27,5 +27,16 @@ def test_the_filter_names_the_table_the_module_writes_into_main_cf():
         'email2email', config_dir='/etc/postfix-out', proxy=True)])]
 
 
+def test_check_requests_ask_a_map_s_table_or_a_parameter_and_keep_the_check():
+    checks = [{'map': 'email2email', 'expect': {'a@x': 'a@x'}},
+              {'parameter': 'virtual_alias_maps', 'expect': {'b@x': None}}]
+    maps = [{'name': 'email2email', 'file': 'mariadb-email2email.cf'}]
+    assert FilterModule().filters()['check_requests'](checks, config_dir='/etc/postfix-out', proxy=True, maps=maps) == [
+        {'table': 'proxy:mysql:/etc/postfix-out/mariadb-email2email.cf', 'expect': {'a@x': 'a@x'}, 'item': checks[0]},
+        {'parameter': 'virtual_alias_maps', 'expect': {'b@x': None}, 'item': checks[1]},
+    ]
+
+
 def test_filters_are_registered():
-    assert sorted(FilterModule().filters()) == ['database_starting_vars', 'map_table', 'starting_vars']
+    assert sorted(FilterModule().filters()) == ['check_requests', 'database_starting_vars', 'map_table',
+                                                'starting_vars']

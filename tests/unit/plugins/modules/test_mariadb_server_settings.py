@@ -14,7 +14,7 @@ import stat
 import pytest
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.modules import mariadb_server_settings as module_under_test
-from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.module_harness import run_main
+from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.module_harness import CannedCommands, run_main
 
 OWNER = pwd.getpwuid(os.getuid()).pw_name
 GROUP = grp.getgrgid(os.getgid()).gr_name
@@ -151,3 +151,33 @@ def test_check_mode_writes_no_tls_file(run, tls):
     kind, result, _module = run(tls=tls, _ansible_check_mode=True)
     assert (kind, result['changed'], len(result['tls_files_changed'])) == ('exit', True, 3)
     assert not os.path.exists(tls['directory'])
+
+
+def test_missing_packages_are_named_and_nothing_is_written(monkeypatch, run):
+    commands = CannedCommands({
+        '/usr/bin/dpkg-query -W': (1, 'mariadb-server\tii \n', 'dpkg-query: no packages found matching python3-pymysql'),
+        '/usr/bin/systemctl is-active --quiet mariadb': (3, '', ''),
+        '/usr/bin/systemctl is-enabled mariadb': (1, 'not-found\n', ''),
+    })
+    kind, result, _module = run_main(monkeypatch, module_under_test.main,
+                                     dict(path=run.path, owner=OWNER, group=GROUP, settings=SETTINGS,
+                                          packages=['mariadb-server', 'python3-pymysql'], services=['mariadb']),
+                                     commands=commands)
+    assert (kind, result['changed'], result['missing_packages']) == ('exit', False, ['python3-pymysql'])
+    assert result['services'] == {'mariadb': {'active': False, 'enabled': False}}
+    assert not os.path.exists(run.path)
+
+
+def test_installed_packages_and_the_service_state_come_with_the_settings(monkeypatch, run):
+    commands = CannedCommands({
+        '/usr/bin/dpkg-query -W': (0, 'mariadb-server\tii \n', ''),
+        '/usr/bin/systemctl is-active --quiet mariadb': (0, '', ''),
+        '/usr/bin/systemctl is-enabled mariadb': (0, 'enabled\n', ''),
+    })
+    kind, result, _module = run_main(monkeypatch, module_under_test.main,
+                                     dict(path=run.path, owner=OWNER, group=GROUP, settings=SETTINGS,
+                                          packages=['mariadb-server'], services=['mariadb']),
+                                     commands=commands)
+    assert (kind, result['changed'], result['missing_packages']) == ('exit', True, [])
+    assert result['services'] == {'mariadb': {'active': True, 'enabled': True}}
+    assert open(run.path).read() == TEXT

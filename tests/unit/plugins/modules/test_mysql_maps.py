@@ -771,3 +771,78 @@ def test_a_copy_keeps_the_bytes_and_the_owner_of_the_file(run_module, tmp_path):
     assert text_of(copy) == b'# r\xe9seau d\xe9fini \xe0 la main\nmyhostname = mail.example.org\n'
     assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (os.getuid(), os.getgid(), 0o640)
     assert re.match(r'^main\.cf\.before-mailfleet\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$', os.path.basename(copy))
+
+
+def host_answers(postconf, answers):
+    """Run_module's commands: ANSWERS for dpkg-query and systemctl, postconf for the rest."""
+    def answer(argv):
+        for prefix, canned in answers.items():
+            if ' '.join(argv).startswith(prefix):
+                return canned
+        return postconf(argv)
+    return answer
+
+
+def test_missing_packages_are_named_and_nothing_is_read_or_written(run_module, tmp_path):
+    postconf = run_module.postconf
+    run_module.postconf = host_answers(postconf, {
+        '/usr/sbin/dpkg-query -W': (1, 'postfix\tii \n', 'dpkg-query: no packages found matching postfix-mysql'),
+        '/usr/sbin/systemctl is-active': (0, '', ''),
+        '/usr/sbin/systemctl is-enabled': (0, 'enabled\n', ''),
+    })
+    kind, result, _module, fake = run_module({'packages': ['postfix', 'postfix-mysql'], 'service': 'postfix'})
+    assert kind == 'exit' and result['changed'] is False
+    assert (result['missing_packages'], result['installed']) == (['postfix-mysql'], False)
+    assert files_of(tmp_path) == {} and fake.jobs == [] and postconf.calls == []
+
+
+def test_an_installed_host_says_so_with_the_service_state(run_module, tmp_path):
+    run_module.postconf = host_answers(run_module.postconf, {
+        '/usr/sbin/dpkg-query -W': (0, 'postfix\tii \npostfix-mysql\tii \n', ''),
+        '/usr/sbin/systemctl is-active': (3, '', ''),
+        '/usr/sbin/systemctl is-enabled': (0, 'enabled\n', ''),
+    })
+    kind, result, _module, _fake = run_module({'packages': ['postfix', 'postfix-mysql'], 'service': 'postfix'})
+    assert kind == 'exit' and result['changed'] is True
+    assert (result['missing_packages'], result['installed']) == ([], True)
+    assert (result['service_active'], result['service_enabled']) == (False, True)
+    assert sorted(files_of(tmp_path)) == ['mysql-email2email.cf', 'mysql-virtual-mailbox-domains.cf']
+
+
+def test_host_rules_name_the_caller_s_variables(run_module, tmp_path):
+    run_module.postconf.version = None
+    kind, result, _module, _fake = run_module({'labels': {'config_dir': 'mailfleet_postfix_config_dir'}})
+    assert kind == 'fail' and 'mailfleet_postfix_config_dir: postconf -c %s does not answer' % tmp_path in result['msg']
+
+
+def test_the_recovery_service_follows_the_first_present_map_once_the_maps_are_in_place(run_module, tmp_path,
+                                                                                        monkeypatch):
+    asked = []
+
+    def manage(module, client_file, config_dir, state):
+        asked.append((client_file, config_dir, state, sorted(files_of(tmp_path))))
+        return ['start']
+    monkeypatch.setattr(mysql_maps, 'manage_recovery_service', manage)
+    kind, result, _module, _fake = run_module({'recovery_service': 'present'})
+    assert kind == 'exit' and result['recovery_service_changes'] == ['start']
+    assert asked == [(str(tmp_path / 'mysql-virtual-mailbox-domains.cf'), str(tmp_path), 'present',
+                      ['mysql-email2email.cf', 'mysql-virtual-mailbox-domains.cf'])]
+    # Unchanged maps: the service alone changes the run.
+    kind, result, _module, _fake = run_module({'recovery_service': 'present'})
+    assert kind == 'exit' and result['changed'] is True and [f['changed'] for f in result['files']] == [False, False]
+
+
+def test_a_recovery_service_that_cannot_be_put_in_place_fails_after_the_maps(run_module, tmp_path, monkeypatch):
+    def manage(module, client_file, config_dir, state):
+        raise mysql_maps.RecoveryServiceError('systemctl start failed: no systemd')
+    monkeypatch.setattr(mysql_maps, 'manage_recovery_service', manage)
+    kind, result, _module, _fake = run_module({'recovery_service': 'present'})
+    assert kind == 'fail' and result['msg'] == ('the maps are in place, but the database recovery service is not: '
+                                                'systemctl start failed: no systemd')
+    assert sorted(files_of(tmp_path)) == ['mysql-email2email.cf', 'mysql-virtual-mailbox-domains.cf']
+
+
+def test_without_the_recovery_service_option_the_service_is_left_alone(run_module, monkeypatch):
+    monkeypatch.setattr(mysql_maps, 'manage_recovery_service', None)
+    kind, result, _module, _fake = run_module({})
+    assert kind == 'exit' and 'recovery_service_changes' not in result

@@ -378,3 +378,51 @@ def test_parameter_name_is_refused_before_postconf_runs(run_parameter, name):
     assert result['error_kind'] == 'refused'
     assert result['msg'].startswith('refused parameter: invalid Postfix parameter name')
     assert postconf.calls == [] and fake.jobs == []
+
+
+# ---------------------------------------------------------------- checks: several lookups, one run
+
+def test_checks_are_answered_in_one_run_each_with_its_item(run_module, files):
+    fake = FakePostfix({files['aliases']: ALIASES, files['email2email']: IDENTITY})
+    checks = [
+        {'table': files['aliases'], 'expect': {'postmaster@example.org': 'john@example.org'}, 'item': {'map': 'a'}},
+        {'tables': [files['aliases'], files['email2email']], 'keys': ['jane@example.org'], 'item': 'second'},
+    ]
+    kind, result, module, fake = run_module({'checks': checks, 'config_dir': '/etc/postfix'}, fake)
+    assert kind == 'exit' and result['changed'] is False
+    assert [r['item'] for r in result['results']] == [{'map': 'a'}, 'second']
+    assert [r['failed'] for r in result['results']] == [False, False]
+    assert result['results'][0]['answers'] == {'postmaster@example.org': 'john@example.org'}
+    assert result['results'][1]['answered_by'] == {'jane@example.org': files['email2email']}
+    assert len(fake.jobs) == 3
+    assert PASSWORD in module.no_log_values
+
+
+def test_a_failed_check_fails_the_run_after_every_check_was_answered(run_module, files):
+    fake = FakePostfix({files['aliases']: ALIASES, files['email2email']: IDENTITY})
+    checks = [
+        {'table': files['aliases'], 'expect': {'postmaster@example.org': 'jane@example.org'}, 'item': 'wrong'},
+        {'table': files['email2email'], 'expect': {'jane@example.org': 'jane@example.org'}, 'item': 'right'},
+        {'table': files['email2email'], 'keys': [], 'item': 'nothing'},
+    ]
+    kind, result, module, fake = run_module({'checks': checks}, fake)
+    assert kind == 'fail'
+    assert result['msg'].startswith('2 of 3 checks failed: check 1: 1 of 1 expected answers differ:\n')
+    assert 'check 3: nothing to look up' in result['msg']
+    assert [r['failed'] for r in result['results']] == [True, False, True]
+    assert result['results'][0]['mismatches'] == [dict(key='postmaster@example.org', expected='jane@example.org',
+                                                       got='john@example.org')]
+    assert result['results'][1]['answers'] == {'jane@example.org': 'jane@example.org'}
+
+
+@pytest.mark.parametrize('args, words', [
+    ({'checks': [{'keys': ['a@x']}]}, 'one of the following is required: table, tables, parameter'),
+    ({'checks': [{'table': 'hash:/a', 'parameter': 'x', 'keys': ['a@x']}]}, 'mutually exclusive: table|tables|parameter found in checks'),
+    ({'checks': [{'table': 'hash:/a', 'keys': ['a@x']}], 'table': 'hash:/b'}, 'mutually exclusive'),
+    ({'checks': [{'table': 'hash:/a', 'keys': ['a@x']}], 'keys': ['b@x']}, 'mutually exclusive: checks|keys'),
+])
+def test_checks_argument_errors(run_module, args, words):
+    kind, result, module, fake = run_module(args, FakePostfix())
+    assert kind == 'fail'
+    assert words in result['msg'], result['msg']
+    assert fake.jobs == []

@@ -12,7 +12,9 @@ import os
 import pytest
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils import db_recovery_watcher
-from ansible_collections.mailfleet.postfix_mysql.plugins.modules import db_recovery_watch
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils import recovery_service
 from ansible_collections.mailfleet.postfix_mysql.tests.unit.plugins.module_harness import CannedCommands, run_main
 
 SYSTEMCTL = '/usr/bin/systemctl'
@@ -24,16 +26,33 @@ RUNNING = dict(POSTCONF, **{SYSTEMCTL + ' is-active': (0, 'active\n', ''), SYSTE
                             SYSTEMCTL: (0, '', '')})
 
 
+def main():
+    """The service alone, as mysql_maps manages it (its recovery_service option)."""
+    module = AnsibleModule(argument_spec=dict(
+        client_file=dict(type='path', required=True),
+        config_dir=dict(type='path', default='/etc/postfix'),
+        name=dict(type='str', default=recovery_service.DEFAULT_NAME),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+    ), supports_check_mode=True)
+    p = module.params
+    try:
+        changes = recovery_service.manage_recovery_service(module, p['client_file'], p['config_dir'], p['state'],
+                                                           p['name'])
+    except recovery_service.RecoveryServiceError as exc:
+        module.fail_json(msg=exc.message)
+    module.exit_json(changed=bool(changes), changes=changes)
+
+
 @pytest.fixture
 def run_module(monkeypatch, tmp_path):
     tmp_path.chmod(0o755)
-    monkeypatch.setattr(db_recovery_watch, 'PROGRAM_DIR', str(tmp_path))
-    monkeypatch.setattr(db_recovery_watch, 'UNIT_DIR', str(tmp_path))
-    monkeypatch.setattr(db_recovery_watch, 'OLD_PROGRAM_DIR', str(tmp_path / 'old'))
+    monkeypatch.setattr(recovery_service, 'PROGRAM_DIR', str(tmp_path))
+    monkeypatch.setattr(recovery_service, 'UNIT_DIR', str(tmp_path))
+    monkeypatch.setattr(recovery_service, 'OLD_PROGRAM_DIR', str(tmp_path / 'old'))
 
     def run(args, answers):
         commands = CannedCommands(answers)
-        kind, result, _module = run_main(monkeypatch, db_recovery_watch.main,
+        kind, result, _module = run_main(monkeypatch, main,
                                          dict(dict(client_file='/etc/postfix/mysql-domains.cf'), **args),
                                          commands=commands)
         return kind, result, [' '.join(argv[1:]) for argv in commands.calls
@@ -108,7 +127,7 @@ def test_a_program_directory_that_others_may_write_is_refused(run_module, tmp_pa
     program_dir.mkdir()
     program_dir.chmod(mode)
     os.chown(str(program_dir), owner, 0)
-    db_recovery_watch.PROGRAM_DIR = str(program_dir)
+    recovery_service.PROGRAM_DIR = str(program_dir)
     kind, result, calls = run_module({}, NEW_HOST)
     assert kind == 'fail' and '%s %s' % (program_dir, reason) in result['msg'] and 'nothing was changed' in result['msg']
     assert calls == [] and list(program_dir.iterdir()) == []
