@@ -198,7 +198,7 @@ def main():
             rows.append((count, first, noop, floor))
             progress.say('  first %.1fs  no-op %.1fs  ping floor %.1fs' % (first, noop, floor))
             if count == largest:
-                counted = module_runs('counted-noop-%d' % count, config, path, [DB[0], mail_hosts(count)[0][0]])
+                counted = module_runs('counted-noop-%d' % count, config, path, [DB[0]] + [n for n, _a in mail_hosts(count)])
                 break
             # Fresh mail hosts for the next size's first run.
             for name, _address in mail_hosts(count):
@@ -316,16 +316,16 @@ def write(rows, variants, load, counted):
         mitogen_verdict = 'was the fastest here'
     else:
         mitogen_verdict = 'was slower than plain SSH with pipelining here'
-    mail_runs = [n for name, n in counted.items() if name != DB[0]]
+    mail_runs = sorted(set(n for name, n in counted.items() if name != DB[0]))
     lines += [
         '',
         '## Module runs of an unchanged host',
         '',
         'Counted in one more no-op re-run of %d mail hosts, with `ansible_python_interpreter` set to a wrapper on'
         % high[0],
-        'the host that logs each start of Python (each module run starts it once): a mail host %s, the database'
-        % (mail_runs[0] if mail_runs else '-'),
-        'host %s. The ping floor is one.' % counted.get(DB[0], '-'),
+        'the host that logs each start of Python (each module run starts it once): each mail host %s, the'
+        % (' to '.join(str(n) for n in mail_runs) or '-'),
+        'database host %s. The ping floor is one.' % counted.get(DB[0], '-'),
         '',
         '## Reading the numbers',
         '',

@@ -29,6 +29,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.credential
     database_name_reasons,
     password_reasons,
 )
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.lookups import checks_argument_spec
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
     PostconfError,
     normalize_request,
@@ -156,6 +157,7 @@ def mysql_maps_argument_spec():
         service=dict(type='str'),
         recovery_service=dict(type='str', choices=['present', 'absent']),
         labels=dict(type='dict', default={}),
+        checks=checks_argument_spec(),
         # The option of every module that takes the lock (the config_lock doc fragment).
         lock_timeout=dict(type='int', default=120),
     )

@@ -17,7 +17,7 @@ import stat
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils import db_recovery_watcher
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import base_argv
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import C_LOCALE_ENV
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import read_text, replace_file, unit_state
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import read_text, replace_file, systemctl, unit_state
 
 DEFAULT_NAME = 'mailfleet-postfix-db-recovery'
 # Only root may write the program or any directory above it: it runs as root.
@@ -93,8 +93,6 @@ def writable_by_others(path):
         path = parent
 
 
-
-
 class RecoveryServiceError(Exception):
     """The service could not be put in place; message says why."""
 
@@ -109,12 +107,10 @@ def _paths(name):
 
 
 def _systemctl(module):
-    systemctl = module.get_bin_path('systemctl', required=True)
-
     def run(*args):
-        rc, _out, err = module.run_command([systemctl] + list(args), environ_update=C_LOCALE_ENV)
-        if rc != 0:
-            raise RecoveryServiceError('systemctl %s failed: %s' % (' '.join(args), err.strip()))
+        failure = systemctl(module, *args)
+        if failure:
+            raise RecoveryServiceError(failure)
     return run
 
 

@@ -52,6 +52,13 @@ def unit_state(module, unit):
     return dict(active=rc_active == 0, enabled=enabled.strip() == 'enabled')
 
 
+def systemctl(module, *args):
+    """Run ``systemctl ARGS`` in the C locale: None when it worked, else its message."""
+    binary = module.get_bin_path('systemctl', required=True)
+    rc, _out, err = module.run_command([binary] + list(args), environ_update=C_LOCALE_ENV)
+    return None if rc == 0 else 'systemctl %s failed: %s' % (' '.join(args), err.strip())
+
+
 def read_text(path):
     """What a file holds now, as text, or None when it cannot be read (it does not exist)."""
     try:

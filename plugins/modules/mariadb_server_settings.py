@@ -51,7 +51,7 @@ options:
   packages:
     description:
       - Debian packages the server needs, such as C(mariadb-server). When one is not installed, the module
-        changes nothing and returns RV(missing_packages): the caller installs them and runs it again. So an
+        changes nothing and returns RV(missing_packages); the caller installs them and runs it again. So an
         installed host costs no separate round trip to ask.
     type: list
     elements: str

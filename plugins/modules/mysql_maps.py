@@ -169,15 +169,17 @@ options:
   packages:
     description:
       - Debian packages this host needs, such as C(postfix) and C(postfix-mysql). When one is not
-        installed, the module changes nothing and returns RV(missing_packages): the caller installs them
+        installed, the module changes nothing and returns RV(missing_packages); the caller installs them
         and runs it again. So an installed host costs no separate round trip to ask.
     type: list
     elements: str
     default: []
   service:
     description:
-      - The systemd unit of Postfix, such as C(postfix). Its state is returned as RV(service_active) and
-        RV(service_enabled), so that the caller starts it only when it does not run.
+      - The systemd unit of Postfix, such as C(postfix). Once the configuration is in place, it is enabled at
+        boot and started when it was not (RV(service_changes)); its state before is returned as
+        RV(service_active) and RV(service_enabled).
+      - Left out, the service is left as it is.
     type: str
   recovery_service:
     description:
@@ -204,10 +206,40 @@ options:
       - Needs systemd and journald. Nothing is done while no map is present.
     type: str
     choices: [present, absent]
+  checks:
+    description:
+      - Lookups asked once the configuration is in place (and Postfix reloaded), in the same module run -
+        the tutorial's C(postmap -q) steps as data. Each is a request as in
+        O(mailfleet.postfix_mysql.postmap_query#module:checks). When one differs or fails, the task
+        fails, saying that the configuration is in place, with every answer in RV(checks).
+      - Not asked in check mode.
+    type: list
+    elements: dict
+    suboptions:
+      table:
+        description: A table to ask, as C(type:name).
+        type: str
+      tables:
+        description: Tables asked in this order (first hit wins).
+        type: list
+        elements: str
+      parameter:
+        description: A main.cf parameter; the tables the host's main.cf lists for it are asked.
+        type: str
+      keys:
+        description: Keys to look up.
+        type: list
+        elements: str
+      expect:
+        description: Expected answers, key to value (V(null) for not found, a list for several rows).
+        type: dict
+      item:
+        description: Anything, returned as the check's C(item), such as the check as the caller wrote it.
+        type: raw
   labels:
     description:
       - The name each option has for the user, used in messages, such as
-        C({maps: mailfleet_postfix_maps}). The role sets it, so that its messages name its variables.
+        V(maps) named C(mailfleet_postfix_maps). The role sets it, so that its messages name its variables.
     type: dict
     default: {}
 extends_documentation_fragment:
@@ -289,12 +321,26 @@ service_enabled:
   description: Whether O(service) starts at boot; V(null) without O(service).
   returned: always
   type: bool
+service_changes:
+  description: What was (or in check mode would be) done to O(service), in order.
+  returned: when O(service) was not both enabled and running
+  type: list
+  elements: str
+  sample: [enable, start]
 recovery_service_changes:
   description: What was (or in check mode would be) done to the recovery service (O(recovery_service)).
   returned: when O(recovery_service) is set and a map is present
   type: list
   elements: str
   sample: [write /usr/lib/mailfleet-postfix-mysql/mailfleet-postfix-db-recovery.py, daemon-reload, start]
+checks:
+  description:
+    - The answers of O(checks), one per check, as M(mailfleet.postfix_mysql.postmap_query) returns them
+      (C(answers), C(answered_by), C(tables), C(mismatches) when they differ), with C(failed), C(msg)
+      when it failed, and C(item).
+  returned: when O(checks) is set, outside check mode
+  type: list
+  elements: dict
 files:
   description: Every map's file and what was (or in check mode would be) changed.
   returned: success
@@ -438,6 +484,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.client_fil
     remove_leftovers,
     render,
 )
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.lookups import answer_checks
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps import (
     MapsError,
     ca_file_path,
@@ -490,6 +537,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system imp
     missing_packages,
     read_text,
     replace_file,
+    systemctl,
     unit_state,
 )
 
@@ -586,21 +634,78 @@ def remove_stale_ca_files(module, config_dir, keep, client_files):
     return stale
 
 
-def configure(module, held):
-    """Plan and apply the maps; the result. The locks it takes go into HELD, an ExitStack that
-    releases them however the run ends (exit_json and fail_json raise SystemExit)."""
-    p = module.params
-    config_dir = p['config_dir']
-    password = p['password'] if p['password'] is not None else ''
-    # check_all() refuses a password that is not a string; until then keep it out of the set.
-    secrets = set([password]) if isinstance(password, str) else set()
-    maps = p['maps']
-    labels = labels_for(p['labels'])
+class Host(object):
+    """What a run needs of the host before it plans: its Postfix, the files' owner, group and mode,
+    and the connection settings as this release of Postfix gets them."""
 
-    # 1. The input, with the rules the action plugin already ran on the controller.
+    def __init__(self, postconf, mail_version, uid, gid, mode, hosts, options, ca_file, ca_text):
+        self.postconf = postconf
+        self.mail_version = mail_version
+        self.uid = uid
+        self.gid = gid
+        self.mode = mode
+        self.hosts = hosts
+        self.options = options
+        self.ca_file = ca_file
+        self.ca_text = ca_text
+
+
+class Plan(object):
+    """What a run changes, decided before anything changes: the client files (for one reader
+    account), the main.cf changes (APPROVAL is proxy_read_maps, which must be live and reloaded
+    before main.cf names new proxied tables), the master.cf fields, and the CA file."""
+
+    def __init__(self, user, files, approval, changes, master_changes, current, ca_missing, ca_created, stale_ca):
+        self.user = user
+        self.files = files
+        self.approval = approval
+        self.changes = changes
+        self.master_changes = master_changes
+        self.current = current
+        self.ca_missing = ca_missing
+        self.ca_created = ca_created
+        self.stale_ca = stale_ca
+
+    @property
+    def changed_files(self):
+        return [w for w in self.files if w.changed]
+
+    @property
+    def retiring(self):
+        return [w for w in self.files if w.text is None]
+
+    @property
+    def configuration_changes(self):
+        return bool(self.changed_files or self.changes or self.approval or self.master_changes)
+
+    def for_user(self, user, files):
+        """The same plan with the client files of another reader account."""
+        return Plan(user, files, self.approval, self.changes, self.master_changes, self.current, self.ca_missing,
+                    self.ca_created, self.stale_ca)
+
+
+class ReloadDebt(object):
+    """The reload a change owes, written down (PendingReload) before the first live change, so
+    that a run killed after it leaves the debt for the next run."""
+
+    def __init__(self, pending, reload, owed):
+        self.pending = pending
+        self.reload = reload
+        self.owed = owed
+        self.recorded = bool(owed)
+
+    def record(self):
+        if self.reload and not self.recorded:
+            self.pending.record('mailfleet.postfix_mysql.mysql_maps')
+            self.recorded = True
+
+
+def checked_mode(module, labels, secrets):
+    """The input, with the rules the action plugin already ran on the controller; the file mode."""
+    p = module.params
     try:
-        check_all(maps, p['hosts'], p['user'], password, p['dbname'], p['options'],
-                  p['union_parameters'], p['sender_login_maps'], p['settings'], labels=labels,
+        check_all(p['maps'], p['hosts'], p['user'], p['password'] if p['password'] is not None else '', p['dbname'],
+                  p['options'], p['union_parameters'], p['sender_login_maps'], p['settings'], labels=labels,
                   retry_interval=p['retry_interval'], standby_user=p['standby_user'],
                   tls_ca_certificate=p['tls_ca_certificate'])
     except MapsError as exc:
@@ -616,20 +721,19 @@ def configure(module, held):
         module.fail_json(msg='proxymap_process_limit must be a positive number of processes')
     if p['lock_timeout'] < 0:
         module.fail_json(msg='lock_timeout must be zero or a positive number of seconds')
+    return mode
 
-    # 2. The host: what is missing, and the rules that depend on its Postfix.
-    missing = missing_packages(module, p['packages'])
-    service = unit_state(module, p['service']) if p['service'] else dict(active=None, enabled=None)
-    host = dict(missing_packages=missing, service_active=service['active'], service_enabled=service['enabled'])
-    if missing:
-        # Nothing to configure yet: the caller installs them and runs this again.
-        return dict(host, changed=False, installed=False, files=[])
+
+def read_host(module, labels, mode, facts):
+    """The host's Postfix and the rules that depend on it (FACTS go with a failure); a Host."""
+    p = module.params
+    config_dir = p['config_dir']
     postconf = PostconfRunner(module, config_dir)
     mail_version = postconf.value('mail_version')
     if not mail_version:
-        module.fail_json(msg=config_dir_problems(config_dir, False, labels)[0], **host)
+        module.fail_json(msg=config_dir_problems(config_dir, False, labels)[0], **facts)
     try:
-        check_for_host(maps, p['hosts'], p['options'], p['proxy'], mail_version, postconf.chrooted_map_readers(),
+        check_for_host(p['maps'], p['hosts'], p['options'], p['proxy'], mail_version, postconf.chrooted_map_readers(),
                        labels=labels, tls_ca_certificate=p['tls_ca_certificate'])
     except MapsError as exc:
         module.fail_json(msg='; '.join(exc.problems), problems=exc.problems, mail_version=mail_version)
@@ -643,77 +747,87 @@ def configure(module, held):
         module.fail_json(msg='group %s does not exist on this host: is Postfix installed?' % p['group'])
     if not os.path.isdir(config_dir):
         module.fail_json(msg='%s is not a directory: is Postfix installed?' % config_dir)
-    written_hosts, written_options = recovery_settings(p['hosts'], p['options'], mail_version, p['retry_interval'])
+    hosts, options = recovery_settings(p['hosts'], p['options'], mail_version, p['retry_interval'])
     # TLS to the database: the CA goes to a file named by its content (ca_file_path), written
     # before the client files that name it are validated, and removed once none names it.
     ca_file = ca_text = None
     if p['tls_ca_certificate']:
         ca_file = ca_file_path(config_dir, p['tls_ca_certificate'])
         ca_text = p['tls_ca_certificate'].strip() + '\n'
-        written_options = tls_options(written_options, ca_file)
+        options = tls_options(options, ca_file)
+    return Host(postconf, mail_version, uid, gid, mode, hosts, options, ca_file, ca_text)
 
-    # From here on this run is the only one that reads, decides and acts on config_dir.
+
+def take_lock(module, held):
+    """From here on this run is the only one that reads, decides and acts on config_dir."""
+    config_dir = module.params['config_dir']
     try:
-        held.enter_context(ConfigLock(config_dir, 'mailfleet.postfix_mysql.mysql_maps').acquire(p['lock_timeout']))
+        held.enter_context(ConfigLock(config_dir, 'mailfleet.postfix_mysql.mysql_maps').acquire(
+            module.params['lock_timeout']))
     except LockTimeout as exc:
         module.fail_json(msg='nothing was changed: %s' % exc.message, lock=exc.path)
     except (IOError, OSError) as exc:
         module.fail_json(msg='cannot take the lock for %s: %s' % (config_dir, exc))
-    left_behind = leftovers(config_dir)
-    pending_reload = PendingReload(config_dir)
-    owed = pending_reload.owed() if p['reload'] else None
 
-    # 3. The client files as they are and as they should be.
-    def plan_files(user):
-        planned = []
-        try:
-            for entry in maps:
-                text = None
-                if entry['state'] == 'present':
-                    text = render(entry, user, password, written_hosts, p['dbname'], written_options)
-                wanted = compare(Wanted(entry['name'], client_file_path(config_dir, entry), text),
-                                 uid, gid, mode)
-                # An old password in a file being replaced or removed is as secret as the new one.
-                secrets.update(parse_client_file(wanted.before or '')[1])
-                planned.append(wanted)
-        except (ClientFileError, IOError, OSError) as exc:
-            module.fail_json(msg=redact('cannot read the client files: %s' % exc, secrets))
-        module.no_log_values.update(s for s in secrets if s)
-        return planned
 
-    # The reader account: one of two used in turn (see reader_account()); the live files say which.
-    wanted_files = plan_files(p['user'])
-    user = reader_account([parse_client_file(w.before)[0] for w in wanted_files if w.before],
-                          p['user'], p['standby_user'], password)
-    if user != p['user']:
-        wanted_files = plan_files(user)
-    retiring = [w for w in wanted_files if w.text is None]
+def plan_client_files(module, host, user, secrets):
+    """The client files as they are and as they should be for reader account USER; the old
+    passwords found in them join SECRETS (as secret as the new one)."""
+    p = module.params
+    password = p['password'] if p['password'] is not None else ''
+    planned = []
+    try:
+        for entry in p['maps']:
+            text = None
+            if entry['state'] == 'present':
+                text = render(entry, user, password, host.hosts, p['dbname'], host.options)
+            wanted = compare(Wanted(entry['name'], client_file_path(p['config_dir'], entry), text),
+                             host.uid, host.gid, host.mode)
+            secrets.update(parse_client_file(wanted.before or '')[1])
+            planned.append(wanted)
+    except (ClientFileError, IOError, OSError) as exc:
+        module.fail_json(msg=redact('cannot read the client files: %s' % exc, secrets))
+    module.no_log_values.update(s for s in secrets if s)
+    return planned
 
-    # 4. main.cf as it is and as it should be: one postconf run reads every name.
+
+def plan_main_cf(module, host):
+    """main.cf as it is and as it should be, read with one postconf run: (the changes, the names
+    this run manages, what postconf read, the parameters the maps set)."""
+    p = module.params
     present_settings, absent_parameters = main_cf_settings(
-        maps, config_dir, p['proxy'], p['union_parameters'], p['sender_login_maps'])
+        p['maps'], p['config_dir'], p['proxy'], p['union_parameters'], p['sender_login_maps'])
     desired = normalize_request(dict(present_settings), None, None, 'present') if present_settings else []
     desired += normalize_request(p['settings'], None, None, 'present') if p['settings'] else []
     names = [name for name, _text in desired] + absent_parameters
-    current = postconf.read(names) if names else None
+    current = host.postconf.read(names) if names else None
     if current is not None and current.unknown:
         unknown_desired = [n for n in current.unknown if n not in absent_parameters]
         if unknown_desired:
             def where(name):
-                users = ['map %r' % e['name'] for e in maps if e.get('parameter') == name]
+                users = ['map %r' % e['name'] for e in p['maps'] if e.get('parameter') == name]
                 users += ['settings'] if name in (p['settings'] or {}) else []
                 return '%s (%s)' % (name, ', '.join(users or ['sender_login_maps']))
             module.fail_json(msg='unknown Postfix parameter(s) %s: postconf -c %s does not know them; check the '
-                                 'spelling' % ('; '.join(where(n) for n in unknown_desired), config_dir))
+                                 'spelling' % ('; '.join(where(n) for n in unknown_desired), p['config_dir']))
     changes = []
     if current is not None:
         changes = plan_present(desired, current) + plan_absent(absent_parameters, current)
+    for name in (current.duplicates if current is not None else []):
+        module.warn('%s sets %s more than once; Postfix uses the last entry' % (host.postconf.main_cf, name))
+    return changes, names, current, present_settings
+
+
+def plan_proxymap(module, host, present_settings):
+    """proxymap's part: (the proxy_read_maps change that must be live first, the master.cf
+    changes, the proxy_read_maps change that drops retired maps' tables, or None)."""
+    p = module.params
+    postconf = host.postconf
     # proxymap must serve a new table before main.cf names it (see proxy_read_maps_value).
-    # Retired maps' tables leave it with the parameters that named them.
     approval = []
     proxy_read_maps = postconf.value('proxy_read_maps')
     if p['proxy'] and present_settings:
-        value = proxy_read_maps_value(maps, config_dir, proxy_read_maps)
+        value = proxy_read_maps_value(p['maps'], p['config_dir'], proxy_read_maps)
         if value:
             approval = plan_present([('proxy_read_maps', value)], postconf.read(['proxy_read_maps']))
             proxy_read_maps = value
@@ -726,100 +840,116 @@ def configure(module, held):
         have = postconf.master_field('proxymap/unix', 'process_limit')
         if have is None:
             module.fail_json(msg='nothing was changed: proxy is on, but the master.cf of %s has no proxymap/unix '
-                                 'service to read the maps through' % config_dir)
+                                 'service to read the maps through' % p['config_dir'])
         if have != '%d' % p['proxymap_process_limit']:
             master_changes = [('proxymap/unix', 'process_limit', have, '%d' % p['proxymap_process_limit'])]
-    value = proxy_read_maps_without_retired(maps, config_dir, proxy_read_maps)
-    if value is not None:
-        changes.append(Change('proxy_read_maps', proxy_read_maps, value))
-    for name in (current.duplicates if current is not None else []):
-        module.warn('%s sets %s more than once; Postfix uses the last entry' % (postconf.main_cf, name))
+    # Retired maps' tables leave it with the parameters that named them.
+    value = proxy_read_maps_without_retired(p['maps'], p['config_dir'], proxy_read_maps)
+    retired = Change('proxy_read_maps', proxy_read_maps, value) if value is not None else None
+    return approval, master_changes, retired
 
-    # A retired file goes only when nothing this module does not manage still names it.
+
+def make_plan(module, host, user, secrets):
+    """Everything this run changes, decided before anything changes."""
+    p = module.params
+    files = plan_client_files(module, host, user, secrets)
+    changes, names, current, present_settings = plan_main_cf(module, host)
+    approval, master_changes, retired = plan_proxymap(module, host, present_settings)
+    if retired is not None:
+        changes.append(retired)
+    retiring = [w for w in files if w.text is None]
     if retiring:
-        # proxy_read_maps is taken care of above (proxy_read_maps_without_retired).
-        named = still_named(postconf, retiring, set(names) | set(['proxy_read_maps']))
+        # A retired file goes only when nothing this module does not manage still names it;
+        # proxy_read_maps is taken care of above.
+        named = still_named(host.postconf, retiring, set(names) | set(['proxy_read_maps']))
         if named:
             module.fail_json(msg='nothing was changed: a retired map is still in use: %s. Take it out of those '
                                  'settings first, or give the map its parameter so that it is taken out here.'
                                  % '; '.join(named))
-
-    changed_files = [w for w in wanted_files if w.changed]
     ca_missing = ca_created = False
-    if ca_file:
-        ca_created = read_text(ca_file) is None
-        ca_missing = file_differs(ca_file, ca_text, 0, 0, CA_FILE_MODE)
+    if host.ca_file:
+        ca_created = read_text(host.ca_file) is None
+        ca_missing = file_differs(host.ca_file, host.ca_text, 0, 0, CA_FILE_MODE)
     # CA files that no live client file names (those of files about to change go after the move).
-    stale_now = stale_ca_files(config_dir, ca_file, [w.path for w in wanted_files])
-    reload_reason = None
-    if p['reload'] and (changed_files or changes or approval or master_changes):
-        reload_reason = 'this run changed the configuration'
-    elif owed:
-        reload_reason = ('an earlier run changed the configuration (%s) and did not get to reload Postfix'
-                         % owed.get('since', 'unknown'))
-    result = dict(
-        host,
+    stale_ca = stale_ca_files(p['config_dir'], host.ca_file, [w.path for w in files])
+    return Plan(user, files, approval, changes, master_changes, current, ca_missing, ca_created, stale_ca)
+
+
+def reload_reason(module, plan, owed):
+    if module.params['reload'] and plan.configuration_changes:
+        return 'this run changed the configuration'
+    if owed:
+        return ('an earlier run changed the configuration (%s) and did not get to reload Postfix'
+                % owed.get('since', 'unknown'))
+    return None
+
+
+def report(module, host, plan, owed, left_behind, facts):
+    """The result of PLAN, before anything is done (with --diff, its diffs; the password masked)."""
+    changes = plan.approval + plan.changes
+    return dict(
+        facts,
         installed=True,
-        changed=bool(changed_files or changes or approval or master_changes or owed or ca_missing or stale_now),
-        tls_ca_file=ca_file,
-        ca_files_removed=stale_now,
-        user=user,
+        changed=bool(plan.configuration_changes or owed or plan.ca_missing or plan.stale_ca),
+        tls_ca_file=host.ca_file,
+        ca_files_removed=plan.stale_ca,
+        user=plan.user,
         reloaded=False,
-        reload_reason=reload_reason,
+        reload_reason=reload_reason(module, plan, owed),
         leftovers_removed=[] if module.check_mode else left_behind,
         backup_files=[],
-        main_cf=changes_dict(approval + changes),
+        main_cf=changes_dict(changes),
         master_cf=dict(('%s/%s' % (service, field), dict(before=before, after=after))
-                       for service, field, before, after in master_changes),
-        postconf_warnings=list(current.other) if current is not None else [],
-        mail_version=mail_version,
+                       for service, field, before, after in plan.master_changes),
+        postconf_warnings=list(plan.current.other) if plan.current is not None else [],
+        mail_version=host.mail_version,
     )
-    config_diffs = []
-    if ca_missing:
-        config_diffs.append(dict(before=read_text(ca_file) or '', after=ca_text, before_header=ca_file,
-                                 after_header=ca_file))
-    if master_changes:
-        config_diffs.append(dict(
-            before=''.join('%s/%s = %s\n' % (service, field, before) for service, field, before, _a in master_changes),
-            after=''.join('%s/%s = %s\n' % (service, field, after) for service, field, _b, after in master_changes),
-            before_header='master.cf', after_header='master.cf'))
-    if approval or changes:
-        before, after = diff_text(approval + changes)
-        config_diffs.append(dict(before=before, after=after, before_header=postconf.main_cf,
-                                 after_header=postconf.main_cf))
 
-    def report_files(planned):
-        # The files (and with --diff their diffs) as planned now: the plan changes when the
-        # standby account takes over below.
-        result['files'] = [dict(name=w.name, path=w.path, state=('absent' if w.text is None else 'present'),
-                                changed=w.changed, reasons=list(w.reasons)) for w in planned]
-        if module._diff:
-            result['diff'] = [diff_of(w, secrets, uid, gid, mode) for w in planned if w.changed] + config_diffs
-    report_files(wanted_files)
-    if module.check_mode:
-        return result
-    try:
-        remove_leftovers(left_behind)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg='cannot remove the temporary files a killed run left in %s: %s' % (config_dir, exc))
-    if not result['changed']:
-        return result
+
+def report_files(module, host, plan, result, secrets):
+    """The files of PLAN in RESULT, and with --diff every diff (the password masked)."""
+    result['files'] = [dict(name=w.name, path=w.path, state=('absent' if w.text is None else 'present'),
+                            changed=w.changed, reasons=list(w.reasons)) for w in plan.files]
+    if not module._diff:
+        return
+    diffs = [diff_of(w, secrets, host.uid, host.gid, host.mode) for w in plan.changed_files]
+    if plan.ca_missing:
+        diffs.append(dict(before=read_text(host.ca_file) or '', after=host.ca_text, before_header=host.ca_file,
+                          after_header=host.ca_file))
+    if plan.master_changes:
+        diffs.append(dict(
+            before=''.join('%s/%s = %s\n' % (service, field, before) for service, field, before, _a in plan.master_changes),
+            after=''.join('%s/%s = %s\n' % (service, field, after) for service, field, _b, after in plan.master_changes),
+            before_header='master.cf', after_header='master.cf'))
+    if plan.approval or plan.changes:
+        before, after = diff_text(plan.approval + plan.changes)
+        diffs.append(dict(before=before, after=after, before_header=host.postconf.main_cf,
+                          after_header=host.postconf.main_cf))
+    result['diff'] = diffs
+
+
+def prepare(module, host, plan, result):
+    """Before the first change: the first copies of files the collection did not write, and the
+    CA file (not live yet: only the new client files name it)."""
+    p = module.params
     if p['backup']:
-        kept = files_not_written_here(wanted_files, postconf.main_cf if approval or changes else None,
-                                      os.path.join(config_dir, 'master.cf') if master_changes else None)
+        kept = files_not_written_here(plan.files, host.postconf.main_cf if plan.approval or plan.changes else None,
+                                      os.path.join(p['config_dir'], 'master.cf') if plan.master_changes else None)
         try:
             result['backup_files'] = [copy for copy in (keep_first_copy(module, path) for path in kept) if copy]
         except (IOError, OSError) as exc:
             module.fail_json(msg='nothing was changed: cannot keep a copy of a file before changing it: %s' % exc,
                              changed=False)
-    if ca_missing:
-        # Not live yet: only the new client files name it.
+    if plan.ca_missing:
         try:
-            replace_file(module, ca_file, ca_text, 0, 0, CA_FILE_MODE)
+            replace_file(module, host.ca_file, host.ca_text, 0, 0, CA_FILE_MODE)
         except (IOError, OSError) as exc:
-            module.fail_json(msg='nothing was changed: cannot write %s: %s' % (ca_file, exc), changed=False)
+            module.fail_json(msg='nothing was changed: cannot write %s: %s' % (host.ca_file, exc), changed=False)
 
-    # 5. Act: new client files (validated, all or none), then main.cf, then removals.
+
+def file_installer(module, host, debt):
+    """install(FILES): the new client files, validated (all or none) and moved over the live ones."""
+    p = module.params
     postmap = None
     if p['validate']:
         postmap = module.get_bin_path('postmap', required=True, opt_dirs=['/usr/sbin', '/usr/local/sbin'])
@@ -828,7 +958,7 @@ def configure(module, held):
         # All new files at once, one postmap process each: the wall time of the slowest.
         try:
             check_tables(postmap, ['mysql:%s' % w.temp for w in new_files], p['validate_key'],
-                         config_dir=config_dir, runner=PostmapRunner(timeout=p['timeout']))
+                         config_dir=p['config_dir'], runner=PostmapRunner(timeout=p['timeout']))
         except PostmapError as exc:
             failed = [w for w in new_files if w.temp in (exc.table or '')] or new_files[:1]
             raise ValidationFailed(failed[0], exc)
@@ -845,70 +975,76 @@ def configure(module, held):
             os.umask(old_umask)
 
     def set_attributes(path):
-        file_args = module.load_file_common_arguments(dict(p, mode='%04o' % mode), path=path)
+        file_args = module.load_file_common_arguments(dict(p, mode='%04o' % host.mode), path=path)
         module.set_fs_attributes_if_different(file_args, True)
 
-    def owe_reload():
-        # Before the first live change, so that a run killed after it still leaves the debt.
-        if p['reload'] and not owe_reload.recorded:
-            pending_reload.record('mailfleet.postfix_mysql.mysql_maps')
-            owe_reload.recorded = True
-    owe_reload.recorded = bool(owed)
+    def install_files(files):
+        install(files, host.uid, host.gid, host.mode, validate=validate if p['validate'] else None,
+                move=move, set_attributes=set_attributes, going_live=debt.record)
+    return install_files
 
-    failure_result = dict(result)
-    failure_result['changed'] = False
-    tried = [user]
-    failure = None
+
+def install_client_files(module, host, plan, result, debt, secrets):
+    """The new client files go live; when the database refuses the reader account, the other
+    account of the pair may be the one that has this password now: plan again for it. The plan
+    whose files went live."""
+    p = module.params
+    install_files = file_installer(module, host, debt)
+    failure_result = dict(result, changed=False)
+    tried = [plan.user]
     while True:
         try:
-            install(wanted_files, uid, gid, mode, validate=validate if p['validate'] else None,
-                    move=move, set_attributes=set_attributes, going_live=owe_reload)
-            break
+            install_files(plan.files)
+            return plan
         except ValidationFailed as exc:
             other = [u for u in (p['user'], p['standby_user']) if u and u not in tried]
             if exc.error.kind != 'access_denied' or not other:
-                failure = exc
-                break
-            # Refused (wrong password, or an account a rotation locked): the other account of
-            # the pair may be the one that has this password now.
-            user = other[0]
-            tried.append(user)
-            wanted_files = plan_files(user)
-            changed_files = [w for w in wanted_files if w.changed]
-            result['user'] = user
-            report_files(wanted_files)
+                fail_validation(module, host, plan, exc, tried, failure_result, secrets)
+            tried.append(other[0])
+            plan = plan.for_user(other[0], plan_client_files(module, host, other[0], secrets))
+            result['user'] = plan.user
+            report_files(module, host, plan, result, secrets)
         except (IOError, OSError) as exc:
-            module.fail_json(msg=redact('cannot write the client files in %s: %s' % (config_dir, exc), secrets),
+            module.fail_json(msg=redact('cannot write the client files in %s: %s' % (p['config_dir'], exc), secrets),
                              **failure_result)
-    if failure is not None:
-        error, wanted, temp = failure.error, failure.wanted, failure.temp
-        if ca_created:
-            # Named by no live file: the failed run leaves nothing behind.
-            os.unlink(ca_file)
-        if len(tried) > 1:
-            error.message = 'the database refused both reader accounts (%s) with this password: %s' % (
-                ' and '.join(tried), error.message)
 
-        def shown(text):
-            # Name the live file, not the temporary one that is gone already.
-            return redact(text.replace(temp, wanted.path + ' (new)'), secrets) if text else text
-        module.fail_json(
-            msg='map %s: Postfix cannot use the new %s, so nothing was changed: %s'
-                % (wanted.name, wanted.path, shown(error.message)),
-            failed_map=wanted.name, error_kind=error.kind, hosts=unique(error.hosts or []),
-            postfix_messages=[shown(m) for m in (error.postfix_messages or [])],
-            **failure_result)
-    postfix = PostfixRunner(module, config_dir)
-    for service, field, _before, after in master_changes:
-        owe_reload()
+
+def fail_validation(module, host, plan, failure, tried, failure_result, secrets):
+    """Postfix could not use a new client file: nothing was changed; say why."""
+    error, wanted, temp = failure.error, failure.wanted, failure.temp
+    if plan.ca_created:
+        # Named by no live file: the failed run leaves nothing behind.
+        os.unlink(host.ca_file)
+    if len(tried) > 1:
+        error.message = 'the database refused both reader accounts (%s) with this password: %s' % (
+            ' and '.join(tried), error.message)
+
+    def shown(text):
+        # Name the live file, not the temporary one that is gone already.
+        return redact(text.replace(temp, wanted.path + ' (new)'), secrets) if text else text
+    module.fail_json(
+        msg='map %s: Postfix cannot use the new %s, so nothing was changed: %s'
+            % (wanted.name, wanted.path, shown(error.message)),
+        failed_map=wanted.name, error_kind=error.kind, hosts=unique(error.hosts or []),
+        postfix_messages=[shown(m) for m in (error.postfix_messages or [])],
+        **failure_result)
+
+
+def go_live(module, host, plan, result, debt, secrets):
+    """After the client files: master.cf, proxy_read_maps and a reload where proxymap must serve
+    new tables first, then main.cf, then the retired files."""
+    postconf = host.postconf
+    postfix = PostfixRunner(module, module.params['config_dir'])
+    for service, field, _before, after in plan.master_changes:
+        debt.record()
         postconf.set_master_field(service, field, after)
     # A reload an earlier run owes comes first too when main.cf is about to name proxied tables:
     # that run may have listed them in proxy_read_maps without getting to reload proxymap.
-    if approval or (owed and p['proxy'] and changes):
-        owe_reload()
-        if approval:
-            postconf.write(approval, failure_result=dict(
-                result, changed=bool(changed_files or master_changes),
+    if plan.approval or (debt.owed and module.params['proxy'] and plan.changes):
+        debt.record()
+        if plan.approval:
+            postconf.write(plan.approval, failure_result=dict(
+                result, changed=bool(plan.changed_files or plan.master_changes),
                 msg_prefix='the client files were updated, main.cf was not'))
         try:
             if postfix.running():
@@ -917,33 +1053,80 @@ def configure(module, held):
         except PostfixError as exc:
             module.fail_json(msg=redact('proxy_read_maps lists the new tables, but Postfix was not reloaded, so '
                                         'main.cf was left naming the old ones: %s' % exc.message, secrets), **result)
-    if changes:
-        owe_reload()
+    if plan.changes:
+        debt.record()
         # Should postconf fail now, the new client files are live already: say so.
-        warnings = postconf.write(changes, failure_result=dict(
-            result, changed=bool(changed_files), msg_prefix='the client files were updated, main.cf was not'))
+        warnings = postconf.write(plan.changes, failure_result=dict(
+            result, changed=bool(plan.changed_files), msg_prefix='the client files were updated, main.cf was not'))
         result['postconf_warnings'].extend(w for w in warnings if w not in result['postconf_warnings'])
     try:
-        if retiring:
-            owe_reload()
-        remove(wanted_files)
+        if plan.retiring:
+            debt.record()
+        remove(plan.files)
     except (IOError, OSError) as exc:
         module.fail_json(msg='main.cf no longer uses the retired maps, but their files could not be removed: %s'
                          % exc, **result)
 
-    # 6. The running Postfix: a reload, so that no daemon keeps serving the old tables.
-    if reload_reason:
-        try:
-            if postfix.running():
-                postfix.check()
-                postfix.reload()
-                result['reloaded'] = True
-        except PostfixError as exc:
-            module.fail_json(msg=redact('the new configuration is in place, but Postfix was not reloaded, so it '
-                                        'still serves the old one; the next run tries again: %s' % exc.message,
-                                        secrets), **result)
-        pending_reload.settle()
-    result['ca_files_removed'] = remove_stale_ca_files(module, config_dir, ca_file, [w.path for w in wanted_files])
+
+def reload_postfix(module, result, debt, secrets):
+    """The running Postfix: a reload, so that no daemon keeps serving the old tables; then the
+    debt is settled."""
+    postfix = PostfixRunner(module, module.params['config_dir'])
+    try:
+        if postfix.running():
+            postfix.check()
+            postfix.reload()
+            result['reloaded'] = True
+    except PostfixError as exc:
+        module.fail_json(msg=redact('the new configuration is in place, but Postfix was not reloaded, so it '
+                                    'still serves the old one; the next run tries again: %s' % exc.message,
+                                    secrets), **result)
+    debt.pending.settle()
+
+
+def configure(module, held):
+    """Plan, then apply; the result. The locks it takes go into HELD, an ExitStack that releases
+    them however the run ends (exit_json and fail_json raise SystemExit)."""
+    p = module.params
+    password = p['password'] if p['password'] is not None else ''
+    # check_all() refuses a password that is not a string; until then keep it out of the set.
+    secrets = set([password]) if isinstance(password, str) else set()
+    labels = labels_for(p['labels'])
+    mode = checked_mode(module, labels, secrets)
+    service = unit_state(module, p['service']) if p['service'] else dict(active=None, enabled=None)
+    facts = dict(missing_packages=missing_packages(module, p['packages']),
+                 service_active=service['active'], service_enabled=service['enabled'])
+    if facts['missing_packages']:
+        # Nothing to configure yet: the caller installs them and runs this again.
+        return dict(facts, changed=False, installed=False, files=[])
+    host = read_host(module, labels, mode, facts)
+    take_lock(module, held)
+    left_behind = leftovers(p['config_dir'])
+    pending = PendingReload(p['config_dir'])
+    debt = ReloadDebt(pending, p['reload'], pending.owed() if p['reload'] else None)
+    # The reader account: one of two used in turn (see reader_account()); the live files say which.
+    plan = make_plan(module, host, p['user'], secrets)
+    user = reader_account([parse_client_file(w.before)[0] for w in plan.files if w.before],
+                          p['user'], p['standby_user'], password)
+    if user != p['user']:
+        plan = plan.for_user(user, plan_client_files(module, host, user, secrets))
+    result = report(module, host, plan, debt.owed, left_behind, facts)
+    report_files(module, host, plan, result, secrets)
+    if module.check_mode:
+        return result
+    try:
+        remove_leftovers(left_behind)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='cannot remove the temporary files a killed run left in %s: %s' % (p['config_dir'], exc))
+    if not result['changed']:
+        return result
+    prepare(module, host, plan, result)
+    plan = install_client_files(module, host, plan, result, debt, secrets)
+    go_live(module, host, plan, result, debt, secrets)
+    if result['reload_reason']:
+        reload_postfix(module, result, debt, secrets)
+    result['ca_files_removed'] = remove_stale_ca_files(module, p['config_dir'], host.ca_file,
+                                                       [w.path for w in plan.files])
     return result
 
 
@@ -962,6 +1145,36 @@ def manage_recovery(module, result):
     result['changed'] = result['changed'] or bool(result['recovery_service_changes'])
 
 
+def start_service(module, result):
+    """Postfix's unit (option service), started and enabled at boot once the configuration is in
+    place, when it was not."""
+    unit = module.params['service']
+    if not unit or not result['installed']:
+        return
+    needed = [action for action, done in (('enable', result['service_enabled']), ('start', result['service_active']))
+              if not done]
+    if not needed:
+        return
+    result.update(changed=True, service_changes=needed)
+    if module.check_mode:
+        return
+    for action in needed:
+        failure = systemctl(module, action, unit)
+        if failure:
+            module.fail_json(msg='the configuration is in place, but %s' % failure, **result)
+
+
+def run_checks(module, result):
+    """The lookups of option checks, asked of the configuration now in place."""
+    if module.params['checks'] is None or module.check_mode or not result['installed']:
+        return
+    results, failure = answer_checks(module, module.params['checks'], module.params['config_dir'],
+                                     PostmapRunner(timeout=module.params['timeout']))
+    result['checks'] = results
+    if failure:
+        module.fail_json(msg='the configuration is in place, but %s' % failure, **result)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=mysql_maps_argument_spec(),
@@ -971,6 +1184,8 @@ def main():
     with ExitStack() as held:
         result = configure(module, held)
     manage_recovery(module, result)
+    start_service(module, result)
+    run_checks(module, result)
     module.exit_json(**result)
 
 

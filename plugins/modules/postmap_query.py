@@ -113,7 +113,7 @@ options:
         description: As O(expect).
         type: dict
       item:
-        description: Anything, returned as the check's RV(results[].item), such as the check as the caller wrote it.
+        description: Anything, returned as the check's C(item) in RV(results), such as the check as the caller wrote it.
         type: raw
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -304,161 +304,19 @@ postfix_messages:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
-    SBIN_DIRS,
-    PostconfError,
-    PostconfRunner,
-    expanded_value_argv,
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.lookups import (
+    REQUEST_OPTIONS,
+    LookupFailed,
+    answer_checks,
+    checks_argument_spec,
+    look_up,
 )
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import redact
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import (
-    PostmapError,
-    PostmapRunner,
-    format_table,
-    mismatches,
-    parameter_tables,
-    query_tables,
-    redact_answers,
-    table_info,
-)
-
-
-def _scalar_text(value):
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    return str(value)
-
-
-def normalise_expect(expect):
-    """Keys as text; scalars as text (1 -> '1'); lists of text; None kept."""
-    out = {}
-    for key, value in (expect or {}).items():
-        if value is not None:
-            if isinstance(value, (list, tuple)):
-                value = [_scalar_text(item) for item in value]
-            else:
-                value = _scalar_text(value)
-        out[_scalar_text(key)] = value
-    return out
-
-
-class LookupFailed(Exception):
-    """One request failed; RESULT is what the module returns for it, msg included."""
-
-    def __init__(self, result):
-        super(LookupFailed, self).__init__(result['msg'])
-        self.result = result
-
-
-def resolve_parameter(module, name, config_dir, result):
-    """The tables that the host's main.cf lists for parameter name (see parameter_tables)."""
-    runner = PostconfRunner(module, config_dir)
-    try:
-        argv = expanded_value_argv(runner.binary, name, config_dir)
-    except PostconfError as exc:
-        raise LookupFailed(dict(result, msg='refused parameter: %s' % exc, error_kind='refused'))
-    # check=False: parameter_tables tells a failed postconf from an unknown name (exit 0).
-    rc, stdout, stderr = runner.run(argv, 'read %s' % name, check=False)
-    try:
-        return parameter_tables(name, rc, stdout, stderr, main_cf=runner.main_cf)
-    except PostmapError as exc:
-        raise LookupFailed(dict(result, msg=exc.message, error_kind=exc.kind, postfix_messages=exc.postfix_messages))
-
-
-def look_up(module, request, params):
-    """One request (table, tables or parameter; keys; expect): its result. Raises LookupFailed."""
-    if request['table'] is not None:
-        tables = [request['table']]
-    elif request['tables'] is not None:
-        tables = request['tables']
-    else:
-        tables = []
-    expect = normalise_expect(request['expect'])
-    keys = list(request['keys'] or [])
-    keys += [key for key in expect if key not in keys]
-    result = dict(changed=False, tables=tables)
-
-    if not keys:
-        raise LookupFailed(dict(result, msg='nothing to look up: give keys or expect', error_kind='refused'))
-    if request['parameter'] is not None:
-        tables = resolve_parameter(module, request['parameter'], params['config_dir'], result)
-        result['tables'] = tables
-
-    # Read the client files before any table is asked, so that their passwords are hidden
-    # from everything this module returns, whatever happens next (AnsibleModule scrubs
-    # no_log_values).
-    secrets = set()
-    for table in tables:
-        if isinstance(table, str):
-            secrets |= table_info(table).secrets
-    module.no_log_values.update(secrets)
-
-    postmap = module.get_bin_path('postmap', required=True, opt_dirs=SBIN_DIRS)
-    try:
-        answer = query_tables(postmap, tables, keys, config_dir=params['config_dir'],
-                              parallel=params['parallel'],
-                              runner=PostmapRunner(timeout=params['timeout']))
-    except PostmapError as exc:
-        failure = dict(result, error_kind=exc.kind, msg=redact(exc.message, secrets))
-        if exc.table is not None:
-            failure.update(failed_table=exc.table, hosts=exc.hosts, postfix_messages=exc.postfix_messages)
-        raise LookupFailed(failure)
-
-    secrets |= answer.secrets
-    module.no_log_values.update(answer.secrets)
-    for warning in answer.warnings:
-        module.warn(redact(warning, secrets))
-    result.update(
-        answers=redact_answers(answer.answers, secrets),
-        answered_by=dict((redact(k, secrets), v) for k, v in answer.answered_by.items()),
-        found=answer.found,
-        missing=answer.missing,
-        processes=answer.processes,
-    )
-    if expect:
-        bad = mismatches(answer.answers, expect)
-        if bad:
-            rows = [tuple(redact(cell, secrets) for cell in row) for row in bad]
-            raise LookupFailed(dict(
-                result,
-                msg=('%d of %d expected answers differ:\n%s' % (len(rows), len(expect), format_table(rows))),
-                mismatches=[dict(key=k, expected=e, got=g) for k, e, g in rows]))
-    return result
-
-
-def run_checks(module, params):
-    """Every request of O(checks), each answered whatever the others did; fails when one failed."""
-    results = []
-    for check in params['checks']:
-        try:
-            answered = dict(look_up(module, check, params), failed=False)
-        except LookupFailed as exc:
-            answered = dict(exc.result, failed=True)
-        answered['item'] = check['item']
-        results.append(answered)
-    failed = [(index, r) for index, r in enumerate(results) if r['failed']]
-    if failed:
-        module.fail_json(msg='%d of %d checks failed: %s' % (len(failed), len(results), '; '.join(
-            'check %d: %s' % (index + 1, r['msg']) for index, r in failed)), results=results)
-    module.exit_json(changed=False, results=results)
-
-
-REQUEST_OPTIONS = dict(
-    table=dict(type='str'),
-    tables=dict(type='list', elements='str'),
-    parameter=dict(type='str'),
-    # Lookup keys (addresses, domains), not secrets: the name only looks like one.
-    keys=dict(type='list', elements='str', no_log=False),
-    expect=dict(type='dict'),
-)
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import PostmapRunner
 
 
 def main():
     argument_spec = dict(
-        checks=dict(type='list', elements='dict', options=dict(
-            REQUEST_OPTIONS, item=dict(type='raw')),
-            mutually_exclusive=[('table', 'tables', 'parameter')],
-            required_one_of=[('table', 'tables', 'parameter')]),
+        checks=checks_argument_spec(),
         config_dir=dict(type='path'),
         parallel=dict(type='int', default=0),
         timeout=dict(type='int', default=120),
@@ -477,12 +335,16 @@ def main():
     if params['timeout'] <= 0:
         module.fail_json(msg='timeout must be a positive number of seconds', error_kind='refused',
                          changed=False, tables=[])
+    runner = PostmapRunner(timeout=params['timeout'])
     if params['checks'] is not None:
-        run_checks(module, params)
+        results, failure = answer_checks(module, params['checks'], params['config_dir'], runner, params['parallel'])
+        if failure:
+            module.fail_json(msg=failure, results=results)
+        module.exit_json(changed=False, results=results)
     if params['keys'] is None and params['expect'] is None:
         module.fail_json(msg='one of the following is required: keys, expect')
     try:
-        result = look_up(module, params, params)
+        result = look_up(module, params, params['config_dir'], runner, params['parallel'])
     except LookupFailed as exc:
         module.fail_json(**exc.result)
     module.exit_json(**result)

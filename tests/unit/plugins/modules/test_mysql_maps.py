@@ -796,17 +796,36 @@ def test_missing_packages_are_named_and_nothing_is_read_or_written(run_module, t
     assert files_of(tmp_path) == {} and fake.jobs == [] and postconf.calls == []
 
 
-def test_an_installed_host_says_so_with_the_service_state(run_module, tmp_path):
+def test_an_installed_host_says_so_and_a_stopped_postfix_is_started_once_the_files_are_there(run_module, tmp_path):
+    started = []
     run_module.postconf = host_answers(run_module.postconf, {
         '/usr/sbin/dpkg-query -W': (0, 'postfix\tii \npostfix-mysql\tii \n', ''),
         '/usr/sbin/systemctl is-active': (3, '', ''),
         '/usr/sbin/systemctl is-enabled': (0, 'enabled\n', ''),
     })
+    answer = run_module.postconf
+
+    def commands(argv):
+        if argv[:2] == ['/usr/sbin/systemctl', 'start']:
+            started.append((argv[2], sorted(files_of(tmp_path))))
+            return 0, '', ''
+        return answer(argv)
+    run_module.postconf = commands
     kind, result, _module, _fake = run_module({'packages': ['postfix', 'postfix-mysql'], 'service': 'postfix'})
     assert kind == 'exit' and result['changed'] is True
     assert (result['missing_packages'], result['installed']) == ([], True)
     assert (result['service_active'], result['service_enabled']) == (False, True)
-    assert sorted(files_of(tmp_path)) == ['mysql-email2email.cf', 'mysql-virtual-mailbox-domains.cf']
+    assert result['service_changes'] == ['start']
+    assert started == [('postfix', ['mysql-email2email.cf', 'mysql-virtual-mailbox-domains.cf'])]
+
+
+def test_check_mode_says_what_would_be_done_to_a_stopped_service(run_module, tmp_path):
+    run_module.postconf = host_answers(run_module.postconf, {
+        '/usr/sbin/systemctl is-active': (3, '', ''),
+        '/usr/sbin/systemctl is-enabled': (1, 'disabled\n', ''),
+    })
+    kind, result, _module, _fake = run_module({'service': 'postfix', '_ansible_check_mode': True})
+    assert kind == 'exit' and result['service_changes'] == ['enable', 'start'] and files_of(tmp_path) == {}
 
 
 def test_host_rules_name_the_caller_s_variables(run_module, tmp_path):
@@ -815,8 +834,8 @@ def test_host_rules_name_the_caller_s_variables(run_module, tmp_path):
     assert kind == 'fail' and 'mailfleet_postfix_config_dir: postconf -c %s does not answer' % tmp_path in result['msg']
 
 
-def test_the_recovery_service_follows_the_first_present_map_once_the_maps_are_in_place(run_module, tmp_path,
-                                                                                        monkeypatch):
+def test_the_recovery_service_follows_the_first_present_map_once_the_maps_are_in_place(
+        run_module, tmp_path, monkeypatch):
     asked = []
 
     def manage(module, client_file, config_dir, state):
@@ -846,3 +865,34 @@ def test_without_the_recovery_service_option_the_service_is_left_alone(run_modul
     monkeypatch.setattr(mysql_maps, 'manage_recovery_service', None)
     kind, result, _module, _fake = run_module({})
     assert kind == 'exit' and 'recovery_service_changes' not in result
+
+
+def test_checks_are_asked_of_the_configuration_in_place_in_the_same_run(run_module, tmp_path):
+    table = 'mysql:%s/mysql-email2email.cf' % tmp_path
+    fake = FakePostfix({table: {'john@example.org': 'john@example.org'}})
+    checks = [{'table': table, 'expect': {'john@example.org': 'john@example.org', 'x@example.org': None},
+               'item': {'map': 'email2email'}}]
+    kind, result, module, fake = run_module({'checks': checks}, fake)
+    assert kind == 'exit' and result['changed'] is True
+    assert [(c['item'], c['failed'], c['answers']) for c in result['checks']] == [
+        ({'map': 'email2email'}, False, {'john@example.org': 'john@example.org', 'x@example.org': None})]
+    # The new files were validated first, then the live table was asked.
+    assert fake.jobs[-1] == ([POSTMAP, '-c', str(tmp_path), '-q', '-', table], 'john@example.org\nx@example.org\n')
+    assert PASSWORD not in json.dumps(result)
+
+
+def test_a_failed_check_fails_the_run_saying_the_configuration_is_in_place(run_module, tmp_path):
+    table = 'mysql:%s/mysql-email2email.cf' % tmp_path
+    checks = [{'table': table, 'expect': {'john@example.org': 'john@example.org'}, 'item': 'identity'}]
+    kind, result, _module, _fake = run_module({'checks': checks}, FakePostfix({table: {}}))
+    assert kind == 'fail'
+    assert result['msg'].startswith('the configuration is in place, but 1 of 1 checks failed: check 1: '
+                                    '1 of 1 expected answers differ:')
+    assert result['changed'] is True and result['checks'][0]['failed'] is True
+    assert sorted(files_of(tmp_path)) == ['mysql-email2email.cf', 'mysql-virtual-mailbox-domains.cf']
+
+
+def test_checks_are_not_asked_in_check_mode(run_module, tmp_path):
+    checks = [{'table': 'mysql:%s/mysql-email2email.cf' % tmp_path, 'keys': ['a@x'], 'item': 'a'}]
+    kind, result, _module, fake = run_module({'checks': checks, '_ansible_check_mode': True})
+    assert kind == 'exit' and 'checks' not in result and fake.jobs == []
