@@ -230,6 +230,18 @@ class PostfixRunner(object):
                                rc=rc, stderr=stderr)
 
 
+def hold_config_lock(module, held, directory, holder, timeout):
+    """Take the lock of a configuration directory for HOLDER (a module's name) into HELD, an
+    ExitStack that releases it however the run ends; fail the module, naming who holds it,
+    after waiting TIMEOUT seconds."""
+    try:
+        held.enter_context(ConfigLock(directory, holder).acquire(timeout))
+    except LockTimeout as exc:
+        module.fail_json(msg='nothing was changed: %s' % exc.message, lock=exc.path)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='cannot take the lock for %s: %s' % (directory, exc))
+
+
 def lock_argument_spec():
     """The options of every module that takes the lock (documented by the config_lock fragment)."""
     return dict(lock_timeout=dict(type='int', default=120))

@@ -369,6 +369,52 @@ def read_database(module, login_file, queries, connect_timeout, read_timeout, se
                                 % (login_file, login.get('user'), '; '.join(errors)), secrets))
 
 
+def read_mail_data(module, login_file, secrets):
+    """(domains, mailboxes, aliases [(source, destination)]) as the queries return them."""
+    params = module.params
+    rows = read_database(module, login_file, [
+        ('domains_query', params['domains_query']),
+        ('mailboxes_query', params['mailboxes_query']),
+        ('aliases_query', params['aliases_query'])], params['connect_timeout'], params['timeout'], secrets)
+    domains = [to_text(row[0]) for row in rows['domains_query'] if row and row[0] is not None]
+    mailboxes = [to_text(row[0]) for row in rows['mailboxes_query'] if row and row[0] is not None]
+    if any(len(row) < 2 for row in rows['aliases_query']):
+        module.fail_json(msg='aliases_query must return two columns, source and destination')
+    aliases = [(to_text(row[0]), to_text(row[1])) for row in rows['aliases_query']
+               if row[0] is not None and row[1] is not None]
+    return domains, mailboxes, aliases
+
+
+def report(module, findings, audited, resolver, settings, data, login_file, seconds):
+    """The module's result: the findings (at most max_findings of each kind), their counts, the
+    report, the summary, each domain's digest and the resolutions asked for."""
+    domains, mailboxes, aliases = data
+    returned = []
+    per_kind = {}
+    for item in findings:
+        per_kind[item['kind']] = per_kind.get(item['kind'], 0) + 1
+        if per_kind[item['kind']] <= module.params['max_findings']:
+            returned.append(item)
+    wanted = set(d.lower() for d in module.params['resolve_domains'])
+    severity_counts = dict((severity, 0) for severity in SEVERITIES)
+    severity_counts.update(count_by(findings, 'severity'))
+    return dict(
+        changed=False,
+        findings=returned,
+        finding_counts=count_by(findings, 'kind'),
+        severity_counts=severity_counts,
+        report=report_lines(findings),
+        summary=dict(domains=len(domains), mailboxes=len(mailboxes), aliases=len(aliases),
+                     addresses=len(audited.outcomes), lookups=resolver.lookups, login_file=login_file,
+                     tables=dict(virtual_alias_maps=settings.alias_tables,
+                                 virtual_mailbox_maps=settings.mailbox_tables),
+                     seconds=seconds),
+        digests=domain_digests(audited.outcomes),
+        resolutions=dict((address, outcome) for address, outcome in audited.outcomes.items()
+                         if split_address(address)[1] in wanted),
+    )
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -403,17 +449,8 @@ def main():
 
     secrets = set()
     started = time.monotonic()
-    rows = read_database(module, login_file, [
-        ('domains_query', params['domains_query']),
-        ('mailboxes_query', params['mailboxes_query']),
-        ('aliases_query', params['aliases_query'])], params['connect_timeout'], params['timeout'], secrets)
+    domains, mailboxes, aliases = read_mail_data(module, login_file, secrets)
     read_seconds = time.monotonic() - started
-    domains = [to_text(row[0]) for row in rows['domains_query'] if row and row[0] is not None]
-    mailboxes = [to_text(row[0]) for row in rows['mailboxes_query'] if row and row[0] is not None]
-    if any(len(row) < 2 for row in rows['aliases_query']):
-        module.fail_json(msg='aliases_query must return two columns, source and destination')
-    aliases = [(to_text(row[0]), to_text(row[1])) for row in rows['aliases_query']
-               if row[0] is not None and row[1] is not None]
 
     postmap = module.get_bin_path('postmap', required=True, opt_dirs=SBIN_DIRS)
     runner = PostmapRunner(timeout=params['timeout'])
@@ -434,32 +471,9 @@ def main():
     resolve_seconds = time.monotonic() - started
 
     findings = sort_findings(audited.findings)
-    counts = count_by(findings, 'kind')
-    returned = []
-    per_kind = {}
-    for item in findings:
-        per_kind[item['kind']] = per_kind.get(item['kind'], 0) + 1
-        if per_kind[item['kind']] <= params['max_findings']:
-            returned.append(item)
-    wanted = set(d.lower() for d in params['resolve_domains'])
-    severity_counts = dict((severity, 0) for severity in SEVERITIES)
-    severity_counts.update(count_by(findings, 'severity'))
-    result = dict(
-        changed=False,
-        findings=returned,
-        finding_counts=counts,
-        severity_counts=severity_counts,
-        report=report_lines(findings),
-        summary=dict(domains=len(domains), mailboxes=len(mailboxes), aliases=len(aliases),
-                     addresses=len(audited.outcomes), lookups=resolver.lookups, login_file=login_file,
-                     tables=dict(virtual_alias_maps=settings.alias_tables,
-                                 virtual_mailbox_maps=settings.mailbox_tables),
-                     seconds=dict(read=round(read_seconds, 2), resolve=round(resolve_seconds, 2),
-                                  postmap=round(resolver.ask_seconds, 2))),
-        digests=domain_digests(audited.outcomes),
-        resolutions=dict((address, outcome) for address, outcome in audited.outcomes.items()
-                         if split_address(address)[1] in wanted),
-    )
+    result = report(module, findings, audited, resolver, settings, (domains, mailboxes, aliases), login_file,
+                    dict(read=round(read_seconds, 2), resolve=round(resolve_seconds, 2),
+                         postmap=round(resolver.ask_seconds, 2)))
     failing = filter_findings(findings, params['fail_on'])
     if failing:
         module.fail_json(msg='%d finding(s) of severity %s or higher:\n%s' % (

@@ -544,24 +544,106 @@ def plan_dovecot(cursor, db, dovecot, require_tls):
         revoke_other_hosts=True, require_tls=require_tls)
 
 
-def main():
-    argument_spec = mysql_common_argument_spec()
-    argument_spec.update(
+def argument_spec():
+    spec = mysql_common_argument_spec()
+    spec.update(
         login_db=dict(type='str', default='mailserver'),
         schema=dict(type='str', default='present', choices=['present', 'ignore']),
     )
     # domains, users, aliases and reader: the options the validate_mail_data action takes too.
-    argument_spec.update(mail_data_argument_spec())
-    argument_spec['update_password'] = dict(type='str', default='on_create', choices=UPDATE_PASSWORD_CHOICES)
-    argument_spec['reader']['options']['revoke_other_hosts'] = dict(type='bool', default=True)
-    argument_spec['reader']['options']['update_password'] = dict(type='str', default='on_create',
-                                                                 choices=UPDATE_PASSWORD_CHOICES)
-    argument_spec['reader']['options']['require_tls'] = dict(type='bool')
+    spec.update(mail_data_argument_spec())
+    spec['update_password'] = dict(type='str', default='on_create', choices=UPDATE_PASSWORD_CHOICES)
+    spec['reader']['options']['revoke_other_hosts'] = dict(type='bool', default=True)
+    spec['reader']['options']['update_password'] = dict(type='str', default='on_create', choices=UPDATE_PASSWORD_CHOICES)
+    spec['reader']['options']['require_tls'] = dict(type='bool')
     # Checked against this module's own login_user and login_db.
-    del argument_spec['reader']['options']['login_user']
-    del argument_spec['reader']['options']['database']
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    del spec['reader']['options']['login_user']
+    del spec['reader']['options']['database']
+    return spec
 
+
+def read_schema(module, cursor, result):
+    """Whether the database and which tables are missing (into RESULT); the missing tables."""
+    db = module.params['login_db']
+    cursor.execute('SELECT 1 FROM information_schema.schemata WHERE schema_name = %s', (db,))
+    result['created_database'] = not cursor.fetchall()
+    if result['created_database'] and module.params['schema'] == 'ignore':
+        module.fail_json(msg='Database %s does not exist and schema=ignore' % db, **result)
+    existing = set() if result['created_database'] else read_existing_tables(cursor, db)
+    missing = [name for name, _sql in TABLES if name not in existing]
+    if missing and module.params['schema'] == 'ignore':
+        module.fail_json(msg='Database %s lacks the tables %s and schema=ignore' % (db, ', '.join(missing)))
+    result['created_tables'] = missing
+    return missing
+
+
+def plan_everything(module, cursor, reader, missing, result):
+    """The content's plan and the accounts' plans (the reader's, and Dovecot's account)."""
+    params = module.params
+    if missing:
+        # Fresh tables are empty: plan against nothing rather than reading tables
+        # that (in check mode) do not exist yet.
+        plan = ContentPlan({}, {}, set())
+    else:
+        cursor.execute('USE %s' % quote_identifier(params['login_db']))
+        plan = ContentPlan(*read_content(cursor))
+    problems = plan.plan(params['domains'], params['users'], params['aliases'], params['update_password'])
+    if problems:
+        module.fail_json(msg='Nothing was changed: ' + '; '.join(problems), problems=problems, **result)
+    account_plans = []
+    reader_plan = None
+    if reader is not None:
+        reader_plan = plan_reader(cursor, params['login_db'], reader)
+        account_plans.append(reader_plan)
+    if params['dovecot'] is not None:
+        account_plans.append(plan_dovecot(cursor, params['login_db'], params['dovecot'],
+                                          (reader or {}).get('require_tls')))
+    refusals = [refusal for account_plan in account_plans for refusal in account_plan.refusals]
+    if refusals:
+        module.fail_json(msg='Nothing was changed: ' + '; '.join(refusals), problems=refusals, **result)
+    for account_plan in account_plans:
+        for warning in account_plan.warnings:
+            module.warn(warning)
+    result['changes'] = plan.changes + [change for account_plan in account_plans for change in account_plan.changes]
+    result['reader_user'] = reader_plan.user if reader_plan else None
+    result['changed'] = bool(result['created_database'] or missing or plan.statements
+                             or any(account_plan.statements for account_plan in account_plans))
+    return plan, account_plans
+
+
+def apply(cursor, connection, db, missing, plan, account_plans, created_database):
+    """DDL commits implicitly in MariaDB, so database and tables come first; the content goes
+    in one transaction after them, the accounts after that."""
+    if created_database:
+        cursor.execute('CREATE DATABASE IF NOT EXISTS %s CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci'
+                       % quote_identifier(db))
+    cursor.execute('USE %s' % quote_identifier(db))
+    for name, sql in TABLES:
+        if name in missing:
+            cursor.execute(sql)
+    for sql, args in plan.statements:
+        cursor.execute(sql, args)
+    connection.commit()
+    for account_plan in account_plans:
+        for sql, args in account_plan.statements:
+            cursor.execute(sql, args)
+
+
+def diff(module, missing, plan, account_plans, created_database):
+    db = module.params['login_db']
+    header = '%s (%s)' % (db, module.params['login_unix_socket'] or module.params['login_host'])
+    return dict(
+        before_header=header, after_header=header,
+        before=''.join('%s\n' % line for line in plan.before
+                       + [line for account_plan in account_plans for line in account_plan.before]),
+        after=''.join('%s\n' % line for line in (['database %s' % db] if created_database else [])
+                      + ['table %s' % t for t in missing] + plan.after
+                      + [line for account_plan in account_plans for line in account_plan.after]),
+    )
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
     db = params['login_db']
     reader = params['reader']
@@ -579,79 +661,19 @@ def main():
     cursor, connection = connect(module)
 
     result = dict(changed=False, created_database=False, created_tables=[], changes=[])
-    reader_plan = None
-    account_plans = []  # the reader's, and Dovecot's account
     try:
-        cursor.execute('SELECT 1 FROM information_schema.schemata WHERE schema_name = %s', (db,))
-        result['created_database'] = not cursor.fetchall()
-        if result['created_database'] and params['schema'] == 'ignore':
-            module.fail_json(msg='Database %s does not exist and schema=ignore' % db, **result)
-        existing = set() if result['created_database'] else read_existing_tables(cursor, db)
-        missing = [name for name, _sql in TABLES if name not in existing]
-        if missing and params['schema'] == 'ignore':
-            module.fail_json(msg='Database %s lacks the tables %s and schema=ignore' % (db, ', '.join(missing)))
-        result['created_tables'] = missing
-
-        if missing:
-            # Fresh tables are empty: plan against nothing rather than reading tables
-            # that (in check mode) do not exist yet.
-            plan = ContentPlan({}, {}, set())
-        else:
-            cursor.execute('USE %s' % quote_identifier(db))
-            plan = ContentPlan(*read_content(cursor))
-        problems = plan.plan(params['domains'], params['users'], params['aliases'], params['update_password'])
-        if problems:
-            module.fail_json(msg='Nothing was changed: ' + '; '.join(problems), problems=problems, **result)
-
-        if reader is not None:
-            reader_plan = plan_reader(cursor, db, reader)
-            account_plans.append(reader_plan)
-        if params['dovecot'] is not None:
-            account_plans.append(plan_dovecot(cursor, db, params['dovecot'], (reader or {}).get('require_tls')))
-        refusals = [refusal for account_plan in account_plans for refusal in account_plan.refusals]
-        if refusals:
-            module.fail_json(msg='Nothing was changed: ' + '; '.join(refusals), problems=refusals, **result)
-        for account_plan in account_plans:
-            for warning in account_plan.warnings:
-                module.warn(warning)
-        result['changes'] = plan.changes + [change for account_plan in account_plans for change in account_plan.changes]
-        result['reader_user'] = reader_plan.user if reader_plan else None
-        result['changed'] = bool(result['created_database'] or missing or plan.statements
-                                 or any(account_plan.statements for account_plan in account_plans))
-
+        missing = read_schema(module, cursor, result)
+        plan, account_plans = plan_everything(module, cursor, reader, missing, result)
         if result['changed'] and not module.check_mode:
-            # DDL commits implicitly in MariaDB, so database and tables come first; the
-            # content goes in one transaction after them, the accounts after that.
-            if result['created_database']:
-                cursor.execute('CREATE DATABASE IF NOT EXISTS %s CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci'
-                               % quote_identifier(db))
-            cursor.execute('USE %s' % quote_identifier(db))
-            for name, sql in TABLES:
-                if name in missing:
-                    cursor.execute(sql)
-            for sql, args in plan.statements:
-                cursor.execute(sql, args)
-            connection.commit()
-            for account_plan in account_plans:
-                for sql, args in account_plan.statements:
-                    cursor.execute(sql, args)
+            apply(cursor, connection, db, missing, plan, account_plans, result['created_database'])
     except mysql_driver.Error as e:
         connection.rollback()
         module.fail_json(msg='Database %s: %s; the content is as it was before, account changes (if any) '
                          'stopped at the failed statement' % (db, to_native(e)), **result)
     finally:
         connection.close()
-
     if module._diff:
-        header = '%s (%s)' % (db, params['login_unix_socket'] or params['login_host'])
-        result['diff'] = dict(
-            before_header=header, after_header=header,
-            before=''.join('%s\n' % line for line in plan.before
-                           + [line for account_plan in account_plans for line in account_plan.before]),
-            after=''.join('%s\n' % line for line in (['database %s' % db] if result['created_database'] else [])
-                          + ['table %s' % t for t in missing] + plan.after
-                          + [line for account_plan in account_plans for line in account_plan.after]),
-        )
+        result['diff'] = diff(module, missing, plan, account_plans, result['created_database'])
     module.exit_json(**result)
 
 

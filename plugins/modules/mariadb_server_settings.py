@@ -236,6 +236,85 @@ def render(section, settings):
     return ''.join(lines)
 
 
+def remove_drop_in(module, path, before, result):
+    """state=absent: the drop-in goes, so that the server falls back to the other option files."""
+    if before is not None:
+        result.update(changed=True, reasons=['removed'], restart_needed=True)
+        if module._diff:
+            result['diff'] = dict(before=before, after='', before_header=path, after_header=path)
+        if not module.check_mode:
+            os.unlink(path)
+    module.exit_json(**result)
+
+
+def wanted_settings(module):
+    """(the drop-in's text, the TLS files [(path, text, uid, gid, mode)])."""
+    tls = module.params['tls']
+    if not re.match(r'^[A-Za-z0-9_.-]+\Z', module.params['section']):
+        module.fail_json(msg='section: %r is not an option group name' % module.params['section'])
+    settings = dict(module.params['settings'])
+    tls_files = []
+    if tls:
+        try:
+            key_gid = grp.getgrnam(tls['key_group']).gr_gid
+        except KeyError:
+            module.fail_json(msg='tls.key_group: group %s does not exist on this host: is the database server '
+                                 'installed?' % tls['key_group'])
+        try:
+            tls_files, tls_settings = tls_plan(tls, key_gid)
+        except ValueError as exc:
+            module.fail_json(msg=str(exc))
+        clash = sorted(set(settings) & set(tls_settings))
+        if clash:
+            module.fail_json(msg='settings: %s come from tls; set them there' % ', '.join(clash))
+        settings.update(tls_settings)
+    try:
+        return render(module.params['section'], settings), tls_files
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+
+
+def write_tls_files(module, tls_files, result):
+    """The TLS files first: the drop-in that names them goes in only once they are there."""
+    for file_path, file_text, uid, gid, mode in tls_files:
+        if not file_differs(file_path, file_text, uid, gid, mode):
+            continue
+        result['tls_files_changed'].append(file_path)
+        if module._diff and not file_path.endswith('server-key.pem'):
+            result.setdefault('diff', []).append(dict(before=read_text(file_path) or '', after=file_text,
+                                                      before_header=file_path, after_header=file_path))
+        if not module.check_mode:
+            directory = os.path.dirname(file_path)
+            try:
+                if not os.path.isdir(directory):
+                    os.makedirs(directory, 0o755)
+                replace_file(module, file_path, file_text, uid, gid, mode)
+            except (IOError, OSError) as exc:
+                module.fail_json(msg='cannot write %s: %s' % (file_path, exc), **result)
+    if result['tls_files_changed']:
+        result['reasons'].append('tls')
+
+
+def write_drop_in(module, path, before, text, result):
+    if before != text:
+        result['reasons'].append('created' if before is None else 'content')
+        result['restart_needed'] = True
+        if module._diff:
+            result.setdefault('diff', []).append(dict(before=before or '', after=text, before_header=path,
+                                                      after_header=path))
+        if not module.check_mode:
+            if not os.path.isdir(os.path.dirname(path)):
+                module.fail_json(msg='%s does not exist: is the database server installed?' % os.path.dirname(path))
+            replace_file(module, path, text, 0, 0, 0o644)
+    file_args = module.load_file_common_arguments(module.params, path=path)
+    if module.check_mode and before is None:
+        attributes_changed = False  # the file does not exist yet: nothing to compare
+    else:
+        attributes_changed = module.set_fs_attributes_if_different(file_args, False)
+    if attributes_changed and not result['reasons']:
+        result['reasons'].append('attributes')
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -262,7 +341,6 @@ def main():
         supports_check_mode=True,
     )
     path = module.params['path']
-    tls = module.params['tls']
     if os.path.lexists(path) and not os.path.isfile(path):
         module.fail_json(msg='%s exists and is not a regular file' % path)
     before = read_text(path)
@@ -272,74 +350,11 @@ def main():
     if result['missing_packages']:
         # Nothing to configure yet: the caller installs them and runs this again.
         module.exit_json(**result)
-
     if module.params['state'] == 'absent':
-        if before is not None:
-            result.update(changed=True, reasons=['removed'], restart_needed=True)
-            if module._diff:
-                result['diff'] = dict(before=before, after='', before_header=path, after_header=path)
-            if not module.check_mode:
-                os.unlink(path)
-        module.exit_json(**result)
-
-    if not re.match(r'^[A-Za-z0-9_.-]+\Z', module.params['section']):
-        module.fail_json(msg='section: %r is not an option group name' % module.params['section'])
-    settings = dict(module.params['settings'])
-    tls_files = []
-    if tls:
-        try:
-            key_gid = grp.getgrnam(tls['key_group']).gr_gid
-        except KeyError:
-            module.fail_json(msg='tls.key_group: group %s does not exist on this host: is the database server '
-                                 'installed?' % tls['key_group'])
-        try:
-            tls_files, tls_settings = tls_plan(tls, key_gid)
-        except ValueError as exc:
-            module.fail_json(msg=str(exc))
-        clash = sorted(set(settings) & set(tls_settings))
-        if clash:
-            module.fail_json(msg='settings: %s come from tls; set them there' % ', '.join(clash))
-        settings.update(tls_settings)
-    try:
-        text = render(module.params['section'], settings)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-
-    # The TLS files first: the drop-in that names them goes in only once they are there.
-    for file_path, file_text, uid, gid, mode in tls_files:
-        if file_differs(file_path, file_text, uid, gid, mode):
-            result['tls_files_changed'].append(file_path)
-            if module._diff and not file_path.endswith('server-key.pem'):
-                result.setdefault('diff', []).append(dict(before=read_text(file_path) or '', after=file_text,
-                                                          before_header=file_path, after_header=file_path))
-            if not module.check_mode:
-                directory = os.path.dirname(file_path)
-                try:
-                    if not os.path.isdir(directory):
-                        os.makedirs(directory, 0o755)
-                    replace_file(module, file_path, file_text, uid, gid, mode)
-                except (IOError, OSError) as exc:
-                    module.fail_json(msg='cannot write %s: %s' % (file_path, exc), **result)
-    if result['tls_files_changed']:
-        result['reasons'].append('tls')
-
-    if before != text:
-        result['reasons'].append('created' if before is None else 'content')
-        result['restart_needed'] = True
-        if module._diff:
-            result.setdefault('diff', []).append(dict(before=before or '', after=text, before_header=path,
-                                                      after_header=path))
-        if not module.check_mode:
-            if not os.path.isdir(os.path.dirname(path)):
-                module.fail_json(msg='%s does not exist: is the database server installed?' % os.path.dirname(path))
-            replace_file(module, path, text, 0, 0, 0o644)
-    file_args = module.load_file_common_arguments(module.params, path=path)
-    if module.check_mode and before is None:
-        attributes_changed = False  # the file does not exist yet: nothing to compare
-    else:
-        attributes_changed = module.set_fs_attributes_if_different(file_args, False)
-    if attributes_changed and not result['reasons']:
-        result['reasons'].append('attributes')
+        remove_drop_in(module, path, before, result)
+    text, tls_files = wanted_settings(module)
+    write_tls_files(module, tls_files, result)
+    write_drop_in(module, path, before, text, result)
     result['changed'] = bool(result['reasons'])
     module.exit_json(**result)
 

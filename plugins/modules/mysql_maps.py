@@ -513,11 +513,10 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf i
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import redact
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_control import (
-    ConfigLock,
-    LockTimeout,
     PendingReload,
     PostfixError,
     PostfixRunner,
+    hold_config_lock,
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import (
     PostmapError,
@@ -756,18 +755,6 @@ def read_host(module, labels, mode, facts):
         ca_text = p['tls_ca_certificate'].strip() + '\n'
         options = tls_options(options, ca_file)
     return Host(postconf, mail_version, uid, gid, mode, hosts, options, ca_file, ca_text)
-
-
-def take_lock(module, held):
-    """From here on this run is the only one that reads, decides and acts on config_dir."""
-    config_dir = module.params['config_dir']
-    try:
-        held.enter_context(ConfigLock(config_dir, 'mailfleet.postfix_mysql.mysql_maps').acquire(
-            module.params['lock_timeout']))
-    except LockTimeout as exc:
-        module.fail_json(msg='nothing was changed: %s' % exc.message, lock=exc.path)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg='cannot take the lock for %s: %s' % (config_dir, exc))
 
 
 def plan_client_files(module, host, user, secrets):
@@ -1100,7 +1087,7 @@ def configure(module, held):
         # Nothing to configure yet: the caller installs them and runs this again.
         return dict(facts, changed=False, installed=False, files=[])
     host = read_host(module, labels, mode, facts)
-    take_lock(module, held)
+    hold_config_lock(module, held, p['config_dir'], 'mailfleet.postfix_mysql.mysql_maps', p['lock_timeout'])
     left_behind = leftovers(p['config_dir'])
     pending = PendingReload(p['config_dir'])
     debt = ReloadDebt(pending, p['reload'], pending.owed() if p['reload'] else None)

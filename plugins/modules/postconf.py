@@ -229,8 +229,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import parse_diagnostics
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_control import (
-    ConfigLock,
-    LockTimeout,
+    hold_config_lock,
     lock_argument_spec,
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
@@ -249,6 +248,39 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf i
     sanitize,
     set_argv,
 )
+
+
+def plan(module, postconf, request, current, read_stderr, main_cf):
+    """The changes and how to write them: (changes, postconf argv, what it does)."""
+    params = module.params
+    config_dir = params['config_dir']
+    if params['state'] == 'absent':
+        changes = plan_absent(request, current)
+        return (changes, remove_argv(postconf, [c.name for c in changes], config_dir),
+                'remove %s from %s' % (', '.join(c.name for c in changes), main_cf))
+    if current.unknown and not params['allow_unknown']:
+        module.fail_json(
+            msg='unknown Postfix parameter%s: %s (postconf: %s). Check the spelling; for a '
+                'user-defined parameter set allow_unknown=true.'
+                % ('s' if len(current.unknown) > 1 else '', ', '.join(current.unknown),
+                   '; '.join('warning: %s: unknown parameter' % n for n in current.unknown)),
+            unknown=current.unknown, cmd=read_argv(postconf, [item[0] for item in request], config_dir),
+            stderr='\n'.join(sanitize(read_stderr)))
+    changes = plan_present(request, current, frozenset(params['free_text_names']))
+    return (changes, set_argv(postconf, [(c.name, c.after) for c in changes], config_dir),
+            'set %s in %s' % (', '.join(c.name for c in changes), main_cf))
+
+
+def report_warnings(module, stderr, names, current, result):
+    """postconf's warnings about the names managed here as warnings, the others in the result."""
+    for message in (classify(d) for d in parse_diagnostics(stderr)):
+        if message.kind == 'multiple' and message.name in current.duplicates:
+            continue  # already said
+        line = '%s: %s' % (message.level, message.text)
+        if message.name in names:
+            module.warn('postconf: %s' % line)
+        elif line not in result['postconf_warnings']:
+            result['postconf_warnings'].append(line)
 
 
 def run_module(held):
@@ -270,9 +302,7 @@ def run_module(held):
     )
     params = module.params
     state = params['state']
-    config_dir = params['config_dir']
-    free_text = frozenset(params['free_text_names'])
-    main_cf = main_cf_path(config_dir, os.environ)
+    main_cf = main_cf_path(params['config_dir'], os.environ)
 
     # Everything about the input is checked before postconf runs.
     try:
@@ -281,44 +311,21 @@ def run_module(held):
         module.fail_json(msg=str(exc))
     names = [item[0] for item in request] if state == 'present' else list(request)
 
-    runner = PostconfRunner(module, config_dir)
-    postconf = runner.binary
+    runner = PostconfRunner(module, params['config_dir'])
 
     result = dict(changed=False, changes={}, unknown=[], postconf_warnings=[])
     if not names:
         module.exit_json(**result)
 
     # postconf -e rewrites main.cf whole: two runs at once would each lose the other's change.
-    try:
-        lock = ConfigLock(os.path.dirname(main_cf), 'mailfleet.postfix_mysql.postconf')
-        held.enter_context(lock.acquire(params['lock_timeout']))
-    except LockTimeout as exc:
-        module.fail_json(msg='nothing was changed: %s' % exc.message, lock=exc.path)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg='cannot take the lock for %s: %s' % (os.path.dirname(main_cf), exc))
-
-    _rc, stdout, stderr = runner.run(read_argv(postconf, names, config_dir),
+    hold_config_lock(module, held, os.path.dirname(main_cf), 'mailfleet.postfix_mysql.postconf',
+                     params['lock_timeout'])
+    _rc, stdout, stderr = runner.run(read_argv(runner.binary, names, params['config_dir']),
                                      'read %s from %s' % (', '.join(names), main_cf))
     current = parse_current(names, stdout, stderr)
     result['unknown'] = current.unknown
     result['postconf_warnings'] = current.other
-
-    if state == 'present':
-        if current.unknown and not params['allow_unknown']:
-            module.fail_json(
-                msg='unknown Postfix parameter%s: %s (postconf: %s). Check the spelling; for a '
-                    'user-defined parameter set allow_unknown=true.'
-                    % ('s' if len(current.unknown) > 1 else '', ', '.join(current.unknown),
-                       '; '.join('warning: %s: unknown parameter' % n for n in current.unknown)),
-                unknown=current.unknown, cmd=read_argv(postconf, names, config_dir),
-                stderr='\n'.join(sanitize(stderr)))
-        changes = plan_present(request, current, free_text)
-        write_argv = set_argv(postconf, [(c.name, c.after) for c in changes], config_dir)
-        what = 'set %s in %s' % (', '.join(c.name for c in changes), main_cf)
-    else:
-        changes = plan_absent(request, current)
-        write_argv = remove_argv(postconf, [c.name for c in changes], config_dir)
-        what = 'remove %s from %s' % (', '.join(c.name for c in changes), main_cf)
+    changes, write_argv, what = plan(module, runner.binary, request, current, stderr, main_cf)
 
     for name in current.duplicates:
         module.warn('%s sets %s more than once; Postfix uses the last entry%s'
@@ -326,16 +333,8 @@ def run_module(held):
                        and any(c.name == name for c in changes) else ''))
 
     if changes and not module.check_mode:
-        _rc, stdout, stderr = runner.run(write_argv, what)
-        managed = set(names)
-        for message in (classify(d) for d in parse_diagnostics(stderr)):
-            if message.kind == 'multiple' and message.name in current.duplicates:
-                continue  # already said
-            line = '%s: %s' % (message.level, message.text)
-            if message.name in managed:
-                module.warn('postconf: %s' % line)
-            elif line not in result['postconf_warnings']:
-                result['postconf_warnings'].append(line)
+        _rc, _stdout, stderr = runner.run(write_argv, what)
+        report_warnings(module, stderr, set(names), current, result)
 
     result['changed'] = bool(changes)
     result['changes'] = changes_dict(changes)

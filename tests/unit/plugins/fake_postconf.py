@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import fnmatch
 import re
 
 KNOWN = frozenset([
@@ -28,8 +29,12 @@ DEFAULTS = {'proxy_read_maps': '$virtual_alias_maps $virtual_mailbox_domains $vi
 
 class FakePostconf(object):
 
-    def __init__(self, main_cf=None, version='3.7.11', master=None, fields=FIELDS, postconf='/usr/sbin/postconf'):
+    def __init__(self, main_cf=None, version='3.7.11', master=None, fields=FIELDS, postconf='/usr/sbin/postconf',
+                 config_dir=None):
         self.main_cf = dict(main_cf or {})
+        # When set, like a host whose only Postfix configuration is there: a call without
+        # -c CONFIG_DIR reads /etc/postfix, which real postconf cannot open.
+        self.config_dir = config_dir
         self.version = version
         self.master = master or ['smtp inet n - y - - smtpd']
         self.fields = fields
@@ -42,6 +47,8 @@ class FakePostconf(object):
         if argv[0] != self.postconf:
             return (1, '', 'unexpected command %s' % argv[0])
         args = list(argv[1:])
+        if self.config_dir is not None and args[:2] != ['-c', self.config_dir]:
+            return (1, '', 'postconf: fatal: open /etc/postfix/main.cf: No such file or directory\n')
         if args[:1] == ['-c']:
             args = args[2:]
         if args == ['-h', 'mail_version']:
@@ -61,7 +68,9 @@ class FakePostconf(object):
                 return (0, '', '')
             return (0, '%s = %s\n' % (name, self.master_fields[name]) if name in self.master_fields else '', '')
         if args[:1] == ['-F']:
-            return (0, self.fields, '')
+            # Only the fields the selectors ask for, as postconf -F prints them.
+            return (0, ''.join(line + '\n' for line in self.fields.splitlines()
+                               if any(fnmatch.fnmatchcase(line.split(' = ')[0], selector) for selector in args[1:])), '')
         if args == ['-M']:
             return (0, ''.join('%s\n' % line for line in self.master), '')
         if args[:1] == ['-n']:

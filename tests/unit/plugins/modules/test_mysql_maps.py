@@ -50,6 +50,10 @@ def run_module(monkeypatch, tmp_path):
     postconf = FakePostconf()
 
     def postconf_now(argv):
+        if argv[0].endswith('/postconf') and argv[1:3] != ['-c', run.config_dir]:
+            # Every postconf call names the configuration directory: without -c the host's
+            # other Postfix (/etc/postfix) would be read or changed.
+            return (1, '', 'postconf: fatal: the fake is asked without -c %s: %s\n' % (run.config_dir, ' '.join(argv)))
         if argv[0] == POSTFIX:
             # postfix -c DIR status|check|reload: the answers in run_module.postfix.
             run.postfix_calls.append(argv[3])
@@ -63,6 +67,7 @@ def run_module(monkeypatch, tmp_path):
         full = dict(maps=MAPS, hosts=['10.0.0.1'], user='mailuser', password=PASSWORD, dbname='mailserver',
                     config_dir=str(tmp_path), owner=OWNER, group=GROUP)
         full.update(args)
+        run.config_dir = full['config_dir']
         kind, result, module = run_main(monkeypatch, mysql_maps.main, full, bin_dir='/usr/sbin', commands=postconf_now)
         return kind, result, module, fake
 
