@@ -6,7 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import chrooted_map_readers
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postfix_cli import chrooted_map_readers, redact
 
 # postconf -F '*/*/chroot' '*/*/command' on Debian 12's master.cf, plus a submission entry.
 DEBIAN_FIELDS = '''smtp/inet/chroot = y
@@ -30,3 +30,19 @@ def test_chrooted_map_readers_on_debian_defaults():
 
 def test_no_chrooted_map_readers_when_chroot_is_off():
     assert chrooted_map_readers(DEBIAN_FIELDS.replace('= y', '= n')) == []
+
+
+def test_every_daemon_that_reads_the_maps_counts_virtual_included():
+    # virtual(8) looks the recipient up in virtual_mailbox_maps: chrooted, it cannot reach the socket either.
+    assert chrooted_map_readers(DEBIAN_FIELDS.replace('virtual/unix/chroot = n', 'virtual/unix/chroot = y')) == [
+        'cleanup/unix', 'rewrite/unix', 'smtp/inet', 'virtual/unix']
+    for command in ('smtpd', 'cleanup', 'trivial-rewrite', 'virtual'):
+        fields = 'x/unix/chroot = y\nx/unix/command = %s -v\n' % command
+        assert chrooted_map_readers(fields) == ['x/unix'], command
+
+
+def test_a_secret_that_begins_another_hides_all_of_the_longer_one():
+    # Longest first: an old password that is the start of the new one must not leave the
+    # new one's tail in sight.
+    assert redact('password = Pw-2026-new-tail', ['Pw-2026', 'Pw-2026-new-tail']) == 'password = ********'
+    assert redact('password = Pw-2026-new-tail', ['Pw-2026-new-tail', 'Pw-2026']) == 'password = ********'

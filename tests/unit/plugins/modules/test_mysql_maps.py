@@ -901,3 +901,72 @@ def test_checks_are_not_asked_in_check_mode(run_module, tmp_path):
     checks = [{'table': 'mysql:%s/mysql-email2email.cf' % tmp_path, 'keys': ['a@x'], 'item': 'a'}]
     kind, result, _module, fake = run_module({'checks': checks, '_ansible_check_mode': True})
     assert kind == 'exit' and 'checks' not in result and fake.jobs == []
+
+
+class Killed(BaseException):
+    """The module process killed at this point: nothing after it runs (not even except or finally
+    clauses that catch Exception)."""
+
+
+def kill_at(monkeypatch, run_module, point):
+    """Make the run die when it reaches POINT: 'move N' (before the Nth atomic_move), 'main.cf'
+    (before postconf writes main.cf), 'reload' (before postfix reload)."""
+    from ansible.module_utils import basic
+    moves = []
+    real_move = basic.AnsibleModule.atomic_move
+
+    def atomic_move(self, src, dest, **kwargs):
+        moves.append(dest)
+        if point == 'move %d' % len(moves):
+            raise Killed(point)
+        real_move(self, src, dest, **kwargs)
+    monkeypatch.setattr(basic.AnsibleModule, 'atomic_move', atomic_move)
+    answer = run_module.postconf
+
+    def postconf(argv):
+        if point == 'main.cf' and '-e' in argv:
+            raise Killed(point)
+        return answer(argv)
+    run_module.postconf = postconf
+    if point == 'reload':
+        real_reload = run_module.postfix['reload']
+
+        class KillingAnswers(dict):
+            def __getitem__(self, key):
+                if key == 'reload':
+                    raise Killed(point)
+                return dict.__getitem__(self, key)
+        run_module.postfix = KillingAnswers(run_module.postfix, reload=real_reload)
+
+    def restore():
+        monkeypatch.setattr(basic.AnsibleModule, 'atomic_move', real_move)
+        run_module.postconf = answer
+        run_module.postfix = {'status': (0, '', ''), 'check': (0, '', ''), 'reload': (0, '', '')}
+    return restore
+
+
+@pytest.mark.parametrize('point, main_cf_only', [
+    ('move 1', False), ('move 2', False), ('main.cf', False), ('reload', False), ('main.cf', True), ('reload', True),
+])
+def test_a_run_killed_at_any_step_owes_its_reload_and_the_next_run_finishes(run_module, tmp_path, monkeypatch,
+                                                                             point, main_cf_only):
+    if main_cf_only:
+        # The files are in place: this run changes main.cf alone.
+        run_module({})
+        run_module.postconf.main_cf['virtual_alias_maps'] = 'hash:/etc/postfix/virtual'
+    restore = kill_at(monkeypatch, run_module, point)
+    with pytest.raises(Killed):
+        run_module({})
+    # The debt is written down before the first live change, whatever the step that was cut.
+    assert PendingReload(str(tmp_path)).owed() is not None
+    # The next run, not killed, finishes the work, pays the debt and leaves no temporary file.
+    restore()
+    run_module.postfix_calls[:] = []
+    kind, result, _module, _fake = run_module({})
+    assert kind == 'exit' and result['changed'] is True and result['reloaded'] is True
+    assert run_module.postfix_calls == ['status', 'check', 'reload']
+    assert PendingReload(str(tmp_path)).owed() is None
+    assert sorted(files_of(tmp_path)) == ['mysql-email2email.cf', 'mysql-virtual-mailbox-domains.cf']
+    assert run_module.postconf.main_cf['virtual_alias_maps'] == 'mysql:%s/mysql-email2email.cf' % tmp_path
+    for name in files_of(tmp_path):
+        assert stat.S_IMODE(os.stat(str(tmp_path / name)).st_mode) == 0o640
