@@ -910,7 +910,8 @@ class Killed(BaseException):
 
 def kill_at(monkeypatch, run_module, point):
     """Make the run die when it reaches POINT: 'move N' (before the Nth atomic_move), 'main.cf'
-    (before postconf writes main.cf), 'reload' (before postfix reload)."""
+    (before postconf writes main.cf), 'master.cf' (before it writes a master.cf field), 'reload'
+    (before postfix reload)."""
     from ansible.module_utils import basic
     moves = []
     real_move = basic.AnsibleModule.atomic_move
@@ -924,7 +925,7 @@ def kill_at(monkeypatch, run_module, point):
     answer = run_module.postconf
 
     def postconf(argv):
-        if point == 'main.cf' and '-e' in argv:
+        if point == 'main.cf' and '-e' in argv or point == 'master.cf' and '-F' in argv and '=' in argv[-1]:
             raise Killed(point)
         return answer(argv)
     run_module.postconf = postconf
@@ -970,3 +971,28 @@ def test_a_run_killed_at_any_step_owes_its_reload_and_the_next_run_finishes(run_
     assert run_module.postconf.main_cf['virtual_alias_maps'] == 'mysql:%s/mysql-email2email.cf' % tmp_path
     for name in files_of(tmp_path):
         assert stat.S_IMODE(os.stat(str(tmp_path / name)).st_mode) == 0o640
+
+
+def test_a_run_killed_before_it_writes_master_cf_owes_its_reload(run_module, tmp_path, monkeypatch):
+    args = {'proxy': True, 'proxymap_process_limit': 10}
+    run_module(args)
+    # Changed by hand: this run changes master.cf alone.
+    run_module.postconf.master_fields['proxymap/unix/process_limit'] = '-'
+    restore = kill_at(monkeypatch, run_module, 'master.cf')
+    with pytest.raises(Killed):
+        run_module(args)
+    assert PendingReload(str(tmp_path)).owed() is not None
+    restore()
+    run_module.postfix_calls[:] = []
+    kind, result, _module, _fake = run_module(args)
+    assert kind == 'exit' and result['reloaded'] is True and result['master_cf'] == {
+        'proxymap/unix/process_limit': {'before': '-', 'after': '10'}}
+    assert PendingReload(str(tmp_path)).owed() is None
+
+
+def test_the_client_files_are_root_postfix_0640_unless_told_otherwise():
+    from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps import mysql_maps_argument_spec
+    spec = mysql_maps_argument_spec()
+    assert (spec['owner']['default'], spec['group']['default'], spec['mode']['default']) == ('root', 'postfix', '0640')
+    assert mysql_maps.parse_mode(spec['mode']['default']) == 0o640
+    assert spec['password']['no_log'] is True and spec['validate']['default'] is True
