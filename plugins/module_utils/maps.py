@@ -213,9 +213,13 @@ def tls_ca_problems(pem, options, labels=None):
     return []
 
 
+# The collection's own client files, whatever map they belong to: mysql-NAME.cf.
+CLIENT_FILE_GLOB = 'mysql-*.cf'
+
+
 def client_file_name(entry):
     """The file name of a map's client file: its ``file``, or mysql-NAME.cf."""
-    return entry.get('file') or 'mysql-%s.cf' % entry['name']
+    return entry.get('file') or CLIENT_FILE_GLOB.replace('*', entry['name'])
 
 
 def client_file_path(config_dir, entry):

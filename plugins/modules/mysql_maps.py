@@ -470,6 +470,7 @@ import os
 import pwd
 import re
 import stat
+from collections import namedtuple
 from contextlib import ExitStack
 
 from ansible.module_utils.basic import AnsibleModule
@@ -486,6 +487,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.client_fil
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.lookups import answer_checks
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps import (
+    CLIENT_FILE_GLOB,
     MapsError,
     ca_file_path,
     check_all,
@@ -614,7 +616,7 @@ def stale_ca_files(config_dir, keep, client_files):
     """CA files of earlier runs (mysql-ca-*.pem) other than KEEP that no client file names:
     neither CLIENT_FILES (the maps' own, whatever their names) nor another mysql-*.cf."""
     names = set()
-    for path in set(glob.glob(os.path.join(config_dir, 'mysql-*.cf'))) | set(client_files):
+    for path in set(glob.glob(os.path.join(config_dir, CLIENT_FILE_GLOB))) | set(client_files):
         names.update(re.findall(r'mysql-ca-[0-9a-f]+\.pem', read_text(path) or ''))
     return sorted(path for path in glob.glob(os.path.join(config_dir, 'mysql-ca-*.pem'))
                   if path != keep and os.path.basename(path) not in names)
@@ -633,37 +635,19 @@ def remove_stale_ca_files(module, config_dir, keep, client_files):
     return stale
 
 
-class Host(object):
+class Host(namedtuple('Host', 'postconf mail_version uid gid mode hosts options ca_file ca_text')):
     """What a run needs of the host before it plans: its Postfix, the files' owner, group and mode,
     and the connection settings as this release of Postfix gets them."""
 
-    def __init__(self, postconf, mail_version, uid, gid, mode, hosts, options, ca_file, ca_text):
-        self.postconf = postconf
-        self.mail_version = mail_version
-        self.uid = uid
-        self.gid = gid
-        self.mode = mode
-        self.hosts = hosts
-        self.options = options
-        self.ca_file = ca_file
-        self.ca_text = ca_text
+    __slots__ = ()
 
 
-class Plan(object):
+class Plan(namedtuple('Plan', 'user files approval changes master_changes current ca_missing ca_created stale_ca')):
     """What a run changes, decided before anything changes: the client files (for one reader
     account), the main.cf changes (APPROVAL is proxy_read_maps, which must be live and reloaded
     before main.cf names new proxied tables), the master.cf fields, and the CA file."""
 
-    def __init__(self, user, files, approval, changes, master_changes, current, ca_missing, ca_created, stale_ca):
-        self.user = user
-        self.files = files
-        self.approval = approval
-        self.changes = changes
-        self.master_changes = master_changes
-        self.current = current
-        self.ca_missing = ca_missing
-        self.ca_created = ca_created
-        self.stale_ca = stale_ca
+    __slots__ = ()
 
     @property
     def changed_files(self):
@@ -679,8 +663,7 @@ class Plan(object):
 
     def for_user(self, user, files):
         """The same plan with the client files of another reader account."""
-        return Plan(user, files, self.approval, self.changes, self.master_changes, self.current, self.ca_missing,
-                    self.ca_created, self.stale_ca)
+        return self._replace(user=user, files=files)
 
 
 class ReloadDebt(object):

@@ -164,6 +164,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf i
     PostconfRunner, mysql_client_files, mysql_tables)
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.client_files import HEADER
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import shown_settings
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.maps import CLIENT_FILE_GLOB
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import (
     missing_packages, unit_state)
 
@@ -202,7 +203,7 @@ def main():
             explicit = postconf.explicit()
             named = mysql_client_files(explicit)
             proxied = set(path for _name, path, proxy in mysql_tables(explicit) if proxy)
-    for path in sorted(set(glob.glob(os.path.join(config_dir, 'mysql-*.cf'))) | set(named)):
+    for path in sorted(set(glob.glob(os.path.join(config_dir, CLIENT_FILE_GLOB))) | set(named)):
         try:
             with open(path) as handle:
                 text = handle.read()

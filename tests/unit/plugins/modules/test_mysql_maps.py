@@ -949,8 +949,8 @@ def kill_at(monkeypatch, run_module, point):
 @pytest.mark.parametrize('point, main_cf_only', [
     ('move 1', False), ('move 2', False), ('main.cf', False), ('reload', False), ('main.cf', True), ('reload', True),
 ])
-def test_a_run_killed_at_any_step_owes_its_reload_and_the_next_run_finishes(run_module, tmp_path, monkeypatch,
-                                                                             point, main_cf_only):
+def test_a_run_killed_at_any_step_owes_its_reload_and_the_next_run_finishes(
+        run_module, tmp_path, monkeypatch, point, main_cf_only):
     if main_cf_only:
         # The files are in place: this run changes main.cf alone.
         run_module({})
