@@ -128,3 +128,24 @@ def mail_name_reasons(name):
     if any(char.isspace() for char in name) or breaks_lines(name):
         return ['contains a blank, a control character or a line separator; a mail name is one domain name']
     return []
+
+
+# The kind of each block of PEM text: CERTIFICATE, X509 CRL, PRIVATE KEY, ...
+_PEM_BLOCK_RE = re.compile(r'-----BEGIN ([A-Z0-9 ]+)-----')
+
+
+def pem_reasons(value, kind):
+    """Why VALUE is not PEM text of KIND ('certificate': one or more certificates and nothing
+    else; 'private_key': one unencrypted private key). The value is never quoted."""
+    reasons = string_type_reasons(value)
+    if reasons:
+        return reasons
+    blocks = _PEM_BLOCK_RE.findall(value or '')
+    if kind == 'private_key':
+        if len(blocks) != 1 or not blocks[0].endswith('PRIVATE KEY') or blocks[0].startswith('ENCRYPTED'):
+            return ['is not one unencrypted private key in PEM form (-----BEGIN PRIVATE KEY----- ...; MariaDB '
+                    'cannot ask for a pass phrase)']
+        return []
+    if not blocks or any(block != 'CERTIFICATE' for block in blocks):
+        return ['is not certificate(s) in PEM form (-----BEGIN CERTIFICATE----- ...) and nothing else']
+    return []

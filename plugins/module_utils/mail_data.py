@@ -27,6 +27,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.credential
     breaks_lines,
     database_name_reasons,
     password_reasons,
+    pem_reasons,
     string_type_reasons,
 )
 
@@ -64,7 +65,6 @@ DEFAULT_LABELS = dict(
     tls_private_key='server.tls_private_key',
     tls_ca_certificate='server.tls_ca_certificate',
 )
-_PEM_BLOCK_RE = re.compile(r'-----BEGIN ([A-Z0-9 ]+)-----')
 
 _LDH_LABEL_RE = re.compile(r'^[A-Za-z0-9-]+$')
 # RFC 5322 specials that only a quoted local part may hold; a comma also separates the
@@ -429,23 +429,6 @@ def server_argument_spec():
         tls_private_key=dict(type='raw', default='', no_log=True),
         tls_ca_certificate=dict(type='raw', default=''),
     ))
-
-
-def pem_reasons(value, kind):
-    """Why VALUE is not PEM text of KIND ('certificate': one or more certificates and nothing
-    else; 'private_key': one unencrypted private key). The value is never quoted."""
-    reasons = string_type_reasons(value)
-    if reasons:
-        return reasons
-    blocks = _PEM_BLOCK_RE.findall(value or '')
-    if kind == 'private_key':
-        if len(blocks) != 1 or not blocks[0].endswith('PRIVATE KEY') or blocks[0].startswith('ENCRYPTED'):
-            return ['is not one unencrypted private key in PEM form (-----BEGIN PRIVATE KEY----- ...; MariaDB '
-                    'cannot ask for a pass phrase)']
-        return []
-    if not blocks or any(block != 'CERTIFICATE' for block in blocks):
-        return ['is not certificate(s) in PEM form (-----BEGIN CERTIFICATE----- ...) and nothing else']
-    return []
 
 
 def server_tls_problems(certificate, private_key, ca_certificate, labels=None):

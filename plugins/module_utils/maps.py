@@ -28,6 +28,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.credential
     account_name_reasons,
     database_name_reasons,
     password_reasons,
+    pem_reasons,
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.lookups import checks_argument_spec
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postconf import (
@@ -200,12 +201,13 @@ def tls_ca_problems(pem, options, labels=None):
     labels = labels_for(labels)
     if pem is None or pem == '':
         return []
-    if not isinstance(pem, str) or not _PEM_CERTIFICATE_RE.search(pem):
-        return ['%s must be the CA certificate(s) in PEM form (-----BEGIN CERTIFICATE----- ...), the CA that '
-                'signed the database servers\' certificates' % labels['tls_ca_certificate']]
-    if 'PRIVATE KEY-----' in pem:
+    if isinstance(pem, str) and 'PRIVATE KEY-----' in pem:
         return ['%s holds a private key: give only the CA certificate(s); a private key does not belong on the '
                 'mail hosts' % labels['tls_ca_certificate']]
+    # The rule of the database role's CA too (credentials.pem_reasons): certificates and nothing else.
+    if not isinstance(pem, str) or not _PEM_CERTIFICATE_RE.search(pem) or pem_reasons(pem, 'certificate'):
+        return ['%s must be the CA certificate(s) in PEM form (-----BEGIN CERTIFICATE----- ...), the CA that '
+                'signed the database servers\' certificates' % labels['tls_ca_certificate']]
     both = sorted(key for key in ('tls_CAfile', 'tls_CApath', 'tls_verify_cert') if key in (options or {}))
     if both:
         return ['%s and %s: %s set both; give the CA one way' % (

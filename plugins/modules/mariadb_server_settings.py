@@ -184,7 +184,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.mail_data import pem_reasons
+from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.credentials import pem_reasons
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.system import (
     file_differs,
     missing_packages,
