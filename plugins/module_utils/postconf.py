@@ -479,17 +479,6 @@ def normalize_request(settings, name, value, state):
     return [(item, texts[item]) for item in order]
 
 
-def names_to_change(settings, stdout, stderr):
-    """The names of ``settings`` that the postconf module would write (or refuse as
-    unknown), judged from the output of ``postconf -n NAME...`` (see read_argv) with the
-    module's own comparison. For readers that only need to know whether it must run."""
-    request = normalize_request(settings, None, None, 'present')
-    names = [name for name, _text in request]
-    current = parse_current(names, stdout, stderr)
-    differ = set(change.name for change in plan_present(request, current)) | set(current.unknown)
-    return [name for name in names if name in differ]
-
-
 # ---------------------------------------------------------------- the runner
 
 # Where Debian and source installs put postconf; PATH of a become shell may lack /usr/sbin.

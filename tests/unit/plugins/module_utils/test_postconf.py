@@ -347,24 +347,6 @@ def test_normalize_request_refused(settings, name, value, state, message):
     assert str(excinfo.value) == message
 
 
-@pytest.mark.parametrize('settings, stdout, stderr, expected', [
-    # Equal the way Postfix reads them (separators, a boolean): nothing to write.
-    ({'virtual_alias_maps': ['mysql:/a.cf', 'mysql:/b.cf'], 'smtpd_tls_auth_only': True},
-     'smtpd_tls_auth_only = yes\nvirtual_alias_maps = mysql:/a.cf mysql:/b.cf\n', '', []),
-    # Order matters; a name main.cf does not set differs; an unknown name is reported.
-    ({'virtual_alias_maps': ['mysql:/b.cf', 'mysql:/a.cf'], 'relayhost': '', 'virtual_alias_mapz': 'x'},
-     'virtual_alias_maps = mysql:/a.cf, mysql:/b.cf\n', 'postconf: warning: virtual_alias_mapz: unknown parameter\n',
-     ['virtual_alias_maps', 'relayhost', 'virtual_alias_mapz']),
-])
-def test_names_to_change_uses_the_modules_comparison(settings, stdout, stderr, expected):
-    assert pc.names_to_change(settings, stdout, stderr) == expected
-
-
-def test_names_to_change_refuses_what_the_module_refuses():
-    with pytest.raises(pc.PostconfError):
-        pc.names_to_change({'bad name': 'x'}, '', '')
-
-
 @pytest.mark.parametrize('config_dir, argv', [
     (None, ['/usr/sbin/postconf', '-x', '-h', 'virtual_alias_maps']),
     ('/etc/postfix-out', ['/usr/sbin/postconf', '-c', '/etc/postfix-out', '-x', '-h', 'virtual_alias_maps']),
