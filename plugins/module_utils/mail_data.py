@@ -279,17 +279,9 @@ def _key(text):
     return (text or '').lower()
 
 
-def problems(domains=None, users=None, aliases=None, reader=None, labels=None, dovecot=None):
-    """Every problem of the mail data, one line each; [] when it may be written.
-
-    domains, users, aliases and reader as argument_spec() describes them (defaults filled
-    in); labels maps the keys of DEFAULT_LABELS to the names the messages use.
-    """
-    names = dict(DEFAULT_LABELS)
-    names.update(dict((key, value) for key, value in (labels or {}).items() if value))
-    found = []
-
-    domain_state = {}  # name -> (state, index of its first entry)
+def _domain_problems(domains, names, found):
+    """The domains' problems (into FOUND); {domain key: (state, index of its first entry)}."""
+    domain_state = {}
     for index, domain in enumerate(domains or []):
         label = '%s[%d].name' % (names['domains'], index)
         name = domain.get('name')
@@ -304,11 +296,10 @@ def problems(domains=None, users=None, aliases=None, reader=None, labels=None, d
                                              % (names['domains'], domain_state[_key(name)][1])]))
             continue
         domain_state[_key(name)] = (domain.get('state', 'present'), index)
+    return domain_state
 
-    def domain_removed(address):
-        state = domain_state.get(_key(address.rpartition('@')[2]))
-        return state is not None and state[0] == 'absent'
 
+def _user_problems(users, names, domain_removed, found):
     seen_users = {}
     for index, user in enumerate(users or []):
         label = '%s[%d]' % (names['users'], index)
@@ -333,6 +324,8 @@ def problems(domains=None, users=None, aliases=None, reader=None, labels=None, d
             found.append(_line('%s.quota of %s' % (label, _quote(email)), None,
                                ['is negative (%d); give 0 for no quota' % user['quota']]))
 
+
+def _alias_problems(aliases, names, domain_removed, found):
     seen_aliases = {}
     for index, alias in enumerate(aliases or []):
         label = '%s[%d]' % (names['aliases'], index)
@@ -362,56 +355,79 @@ def problems(domains=None, users=None, aliases=None, reader=None, labels=None, d
         if alias.get('state', 'present') == 'present' and domain_removed(source):
             found.append(_line(label + '.source', source, ['is present, but its domain is listed with state absent']))
 
+
+def _host_problems(label, hosts, empty, found):
+    if not hosts:
+        found.append(_line(label, None, [empty]))
+    for index, host in enumerate(hosts):
+        reasons = ['is empty'] if not host else _text_reasons(host)
+        if reasons:
+            found.append(_line('%s[%d]' % (label, index), host, reasons))
+
+
+def _reader_problems(reader, names, found):
+    # The rules of credentials.py, which the Postfix role applies to the same account.
+    others = [(names['reader_login_user'], reader.get('login_user')),
+              (names['reader_replication_user'], reader.get('replication_user'))]
+    reasons = account_name_reasons(reader.get('user'), others)
+    if reasons:
+        found.append(_line(names['reader_user'], reader.get('user'), reasons))
+    standby = reader.get('standby_user')
+    if standby is not None:
+        reasons = account_name_reasons(standby, others + [(names['reader_user'], reader.get('user'))])
+        if reasons:
+            found.append(_line(names['reader_standby_user'], standby, reasons))
+    replication_user = reader.get('replication_user')
+    if replication_user is not None:
+        reasons = account_name_reasons(replication_user, [(names['reader_login_user'], reader.get('login_user'))])
+        if reasons:
+            found.append(_line(names['reader_replication_user'], replication_user, reasons))
+    if reader.get('database') is not None:
+        reasons = database_name_reasons(reader.get('database'))
+        if reasons:
+            found.append(_line(names['reader_database'], reader.get('database'), reasons))
+    reasons = password_reasons(reader.get('password'))
+    if reasons:
+        found.append(_line(names['reader_password'], None, reasons))
+    _host_problems(names['reader_hosts'], reader.get('hosts') or [],
+                   'is empty; give at least one host the read-only account may connect from', found)
+
+
+def _dovecot_problems(dovecot, reader, names, found):
+    others = [(names['reader_login_user'], reader.get('login_user')),
+              (names['reader_replication_user'], reader.get('replication_user')),
+              (names['reader_user'], reader.get('user')), (names['reader_standby_user'], reader.get('standby_user'))]
+    reasons = account_name_reasons(dovecot.get('user'), others)
+    if reasons:
+        found.append(_line(names['dovecot_user'], dovecot.get('user'), reasons))
+    reasons = password_reasons(dovecot.get('password'))
+    if reasons:
+        found.append(_line(names['dovecot_password'], None, reasons))
+    _host_problems(names['dovecot_hosts'], dovecot.get('hosts') or [],
+                   'is empty; give the hosts Dovecot connects from', found)
+
+
+def problems(domains=None, users=None, aliases=None, reader=None, labels=None, dovecot=None):
+    """Every problem of the mail data, one line each; [] when it may be written.
+
+    domains, users, aliases and reader as argument_spec() describes them (defaults filled
+    in); labels maps the keys of DEFAULT_LABELS to the names the messages use.
+    """
+    names = dict(DEFAULT_LABELS)
+    names.update(dict((key, value) for key, value in (labels or {}).items() if value))
+    found = []
+    domain_state = _domain_problems(domains, names, found)
+
+    def domain_removed(address):
+        state = domain_state.get(_key(address.rpartition('@')[2]))
+        return state is not None and state[0] == 'absent'
+
+    _user_problems(users, names, domain_removed, found)
+    _alias_problems(aliases, names, domain_removed, found)
     if reader is not None:
-        # The rules of credentials.py, which the Postfix role applies to the same account.
-        others = [(names['reader_login_user'], reader.get('login_user')),
-                  (names['reader_replication_user'], reader.get('replication_user'))]
-        reasons = account_name_reasons(reader.get('user'), others)
-        if reasons:
-            found.append(_line(names['reader_user'], reader.get('user'), reasons))
-        standby = reader.get('standby_user')
-        if standby is not None:
-            reasons = account_name_reasons(standby, others + [(names['reader_user'], reader.get('user'))])
-            if reasons:
-                found.append(_line(names['reader_standby_user'], standby, reasons))
-        replication_user = reader.get('replication_user')
-        if replication_user is not None:
-            reasons = account_name_reasons(replication_user, [(names['reader_login_user'], reader.get('login_user'))])
-            if reasons:
-                found.append(_line(names['reader_replication_user'], replication_user, reasons))
-        if reader.get('database') is not None:
-            reasons = database_name_reasons(reader.get('database'))
-            if reasons:
-                found.append(_line(names['reader_database'], reader.get('database'), reasons))
-        reasons = password_reasons(reader.get('password'))
-        if reasons:
-            found.append(_line(names['reader_password'], None, reasons))
-        hosts = reader.get('hosts') or []
-        if not hosts:
-            found.append(_line(names['reader_hosts'], None,
-                               ['is empty; give at least one host the read-only account may connect from']))
-        for index, host in enumerate(hosts):
-            reasons = ['is empty'] if not host else _text_reasons(host)
-            if reasons:
-                found.append(_line('%s[%d]' % (names['reader_hosts'], index), host, reasons))
+        _reader_problems(reader, names, found)
     if dovecot is not None:
-        reader = reader or {}
-        others = [(names['reader_login_user'], reader.get('login_user')),
-                  (names['reader_replication_user'], reader.get('replication_user')),
-                  (names['reader_user'], reader.get('user')), (names['reader_standby_user'], reader.get('standby_user'))]
-        reasons = account_name_reasons(dovecot.get('user'), others)
-        if reasons:
-            found.append(_line(names['dovecot_user'], dovecot.get('user'), reasons))
-        reasons = password_reasons(dovecot.get('password'))
-        if reasons:
-            found.append(_line(names['dovecot_password'], None, reasons))
-        hosts = dovecot.get('hosts') or []
-        if not hosts:
-            found.append(_line(names['dovecot_hosts'], None, ['is empty; give the hosts Dovecot connects from']))
-        for index, host in enumerate(hosts):
-            reasons = ['is empty'] if not host else _text_reasons(host)
-            if reasons:
-                found.append(_line('%s[%d]' % (names['dovecot_hosts'], index), host, reasons))
+        _dovecot_problems(dovecot, reader or {}, names, found)
     return found
 
 
