@@ -68,17 +68,10 @@ def _options(entry):
     return dict((key, value) for key, value in entry['settings'].items() if key not in CONNECTION_KEYS + ('query',))
 
 
-def starting_point(client_files, dovecot_sql, default_maps, config_dir='/etc/postfix'):
-    """(variables, notes) for the postfix role on a mail host.
-
-    CLIENT_FILES and DOVECOT_SQL: as postfix_info returns them. DEFAULT_MAPS: the role's
-    mailfleet_postfix_default_maps. CONFIG_DIR: where the role keeps the client files.
-    NOTES: what the admin must look at, one line each.
-    """
-    notes = []
+def _adoptable(client_files, config_dir, notes):
+    """The client files main.cf names in CONFIG_DIR, each with the parameters it serves."""
     named = []
-    client_files = [dict(entry, parameters=serving_parameters(entry)) for entry in client_files]
-    for entry in client_files:
+    for entry in (dict(entry, parameters=serving_parameters(entry)) for entry in client_files):
         if not entry.get('parameters'):
             notes.append('%s is named by no main.cf parameter: left out' % entry['path'])
         elif os.path.dirname(entry['path']) != config_dir.rstrip('/'):
@@ -87,11 +80,11 @@ def starting_point(client_files, dovecot_sql, default_maps, config_dir='/etc/pos
                          '--check --diff shows' % (entry['path'], config_dir, ', '.join(entry['parameters'])))
         else:
             named.append(entry)
-    if not named:
-        notes.append('main.cf names no mysql table: there is nothing to adopt')
-        return {}, notes
+    return named
 
-    variables = {}
+
+def _connection_variables(named, variables, notes):
+    """The account, hosts and database most files use, and the proxy setting; the account."""
     connection = [tuple(entry['settings'].get(key) for key in CONNECTION_KEYS) for entry in named]
     user, hosts, dbname = _most_common(connection)
     for entry, found in zip(named, connection):
@@ -105,14 +98,17 @@ def starting_point(client_files, dovecot_sql, default_maps, config_dir='/etc/pos
     variables['mailfleet_postfix_db_name'] = dbname
     notes.append('put the password of %s, as the client files have it, in the vault as %s'
                  % (user, PASSWORD_VARIABLE))
-
     proxied = [entry.get('proxied', False) for entry in named]
     variables['mailfleet_postfix_proxy'] = _most_common(proxied)
     if len(set(proxied)) > 1:
         notes.append('main.cf reads some tables through proxy: and some not; the role reads all of them one way '
                      '(mailfleet_postfix_proxy)')
+    return user
 
-    # Options that every file has alike are the shared ones; retry_interval has a variable of its own.
+
+def _option_variables(named, variables):
+    """Options that every file has alike are the shared ones; retry_interval has a variable of
+    its own. The shared options."""
     common = dict(_options(named[0]))
     for entry in named[1:]:
         common = dict((key, value) for key, value in common.items() if _options(entry).get(key) == value)
@@ -124,7 +120,33 @@ def starting_point(client_files, dovecot_sql, default_maps, config_dir='/etc/pos
         shared['retry_interval'] = retry_interval
     if shared:
         variables['mailfleet_postfix_map_options'] = shared
+    return common
 
+
+def _map_entry(entry, name, common, default, sender_login_maps, notes):
+    """The mailfleet_postfix_maps entry of one client file: only what differs from the role's
+    default for the map (just the name when nothing does)."""
+    parameters = [p for p in entry['parameters'] if p != SENDER_LOGIN_PARAMETER]
+    if SENDER_LOGIN_PARAMETER in entry['parameters']:
+        sender_login_maps.append(name)
+    if len(parameters) > 1:
+        notes.append('%s is named by %s; a map serves one parameter, so the role keeps it in %s only'
+                     % (entry['path'], ', '.join(parameters), parameters[0]))
+    wanted = dict(name=name, file=os.path.basename(entry['path']),
+                  parameter=parameters[0] if parameters else None, query=entry['settings'].get('query'))
+    options = dict((key, value) for key, value in _options(entry).items() if key not in common)
+    given = dict(name=name)
+    if wanted['file'] != client_file_name(dict(default, name=name)):
+        given['file'] = wanted['file']
+    for key in ('parameter', 'query'):
+        if wanted[key] != default.get(key):
+            given[key] = wanted[key]
+    if options:
+        given['options'] = options
+    return given
+
+
+def _map_variables(named, default_maps, common, variables, notes):
     defaults = dict((entry['name'], entry) for entry in default_maps)
     maps = []
     sender_login_maps = []
@@ -134,25 +156,7 @@ def starting_point(client_files, dovecot_sql, default_maps, config_dir='/etc/pos
         if name in seen:
             name = os.path.basename(entry['path'])[:-len('.cf')]
         seen.add(name)
-        parameters = [p for p in entry['parameters'] if p != SENDER_LOGIN_PARAMETER]
-        if SENDER_LOGIN_PARAMETER in entry['parameters']:
-            sender_login_maps.append(name)
-        if len(parameters) > 1:
-            notes.append('%s is named by %s; a map serves one parameter, so the role keeps it in %s only'
-                         % (entry['path'], ', '.join(parameters), parameters[0]))
-        wanted = dict(name=name, file=os.path.basename(entry['path']),
-                      parameter=parameters[0] if parameters else None, query=entry['settings'].get('query'))
-        options = dict((key, value) for key, value in _options(entry).items() if key not in common)
-        default = defaults.get(name, {})
-        # Only what differs from the role's default for the map.
-        given = dict(name=name)
-        if wanted['file'] != client_file_name(dict(default, name=name)):
-            given['file'] = wanted['file']
-        for key in ('parameter', 'query'):
-            if wanted[key] != default.get(key):
-                given[key] = wanted[key]
-        if options:
-            given['options'] = options
+        given = _map_entry(entry, name, common, defaults.get(name, {}), sender_login_maps, notes)
         if len(given) > 1:
             maps.append(given)
     for name in sorted(set(defaults) - seen):
@@ -168,6 +172,8 @@ def starting_point(client_files, dovecot_sql, default_maps, config_dir='/etc/pos
     if sender_login_maps:
         variables['mailfleet_postfix_sender_login_maps'] = sender_login_maps
 
+
+def _dovecot_variables(dovecot_sql, user, variables, notes):
     for config in dovecot_sql or []:
         others = [account for account in config.get('users', []) if account != user]
         accounts = ', '.join(config.get('users', [])) or 'nobody'
@@ -177,6 +183,25 @@ def starting_point(client_files, dovecot_sql, default_maps, config_dir='/etc/pos
             variables['mailfleet_database_dovecot_password'] = '{{ %s }}' % DOVECOT_PASSWORD_VARIABLE
             notes.append('Dovecot has an account of its own, %s: put its password in the vault as %s'
                          % (account, DOVECOT_PASSWORD_VARIABLE))
+
+
+def starting_point(client_files, dovecot_sql, default_maps, config_dir='/etc/postfix'):
+    """(variables, notes) for the postfix role on a mail host.
+
+    CLIENT_FILES and DOVECOT_SQL: as postfix_info returns them. DEFAULT_MAPS: the role's
+    mailfleet_postfix_default_maps. CONFIG_DIR: where the role keeps the client files.
+    NOTES: what the admin must look at, one line each.
+    """
+    notes = []
+    named = _adoptable(client_files, config_dir, notes)
+    if not named:
+        notes.append('main.cf names no mysql table: there is nothing to adopt')
+        return {}, notes
+    variables = {}
+    user = _connection_variables(named, variables, notes)
+    common = _option_variables(named, variables)
+    _map_variables(named, default_maps, common, variables, notes)
+    _dovecot_variables(dovecot_sql, user, variables, notes)
     return variables, notes
 
 

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: audit_report
-short_description: (Internal, for the collection's roles and playbooks) Put the audits of several mail hosts together, compare the hosts, and gate on the findings
+short_description: (Internal) Put the audits of several mail hosts together, compare the hosts, and gate on the findings
 version_added: "0.1.0"
 description:
   - Takes the results of M(mailfleet.postfix_mysql.mail_audit) on several mail hosts and returns every

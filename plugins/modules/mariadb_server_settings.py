@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: mariadb_server_settings
-short_description: (Internal, for the collection's roles and playbooks) A MariaDB server settings drop-in, written or removed in one module run
+short_description: (Internal) A MariaDB server settings drop-in, written or removed in one module run
 version_added: "0.1.0"
 description:
   - Keeps one option file of MariaDB's configuration directory (a drop-in such as

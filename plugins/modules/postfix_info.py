@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: postfix_info
-short_description: (Internal, for the collection's roles and playbooks) What a host's Postfix is, in one call
+short_description: (Internal) What a host's Postfix is, in one call
 version_added: "0.1.0"
 description:
   - Reports whether Postfix is installed, its version, the lookup table types it supports,

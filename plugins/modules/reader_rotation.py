@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: reader_rotation
-short_description: (Internal, for the collection's roles and playbooks) Change the reader password of a mail database without a refused login, with two accounts in turn
+short_description: (Internal) Change the reader password of a mail database without a refused login, with two accounts in turn
 version_added: "0.1.0"
 description:
   - MariaDB keeps one password per account (it has no C(RETAIN CURRENT PASSWORD)), so changing the password

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: system_info
-short_description: (Internal, for the collection's roles and playbooks) Which Debian packages are missing and whether systemd units run, in one call
+short_description: (Internal) Which Debian packages are missing and whether systemd units run, in one call
 version_added: "0.1.0"
 description:
   - Reports which of a list of Debian packages are not installed (C(dpkg-query)), and for each

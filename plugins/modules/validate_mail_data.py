@@ -13,7 +13,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: validate_mail_data
-short_description: (Internal, for the collection's roles and playbooks) Check mail domains, users, aliases and the read-only account before anything is written
+short_description: (Internal) Check mail domains, users, aliases and the read-only account before anything is written
 version_added: 0.1.0
 description:
   - Checks the data M(mailfleet.postfix_mysql.mail_database) would write, by the same rules and with the same

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: validate_maps
-short_description: (Internal, for the collection's roles and playbooks) Check Postfix MySQL map definitions on the controller, before anything is installed
+short_description: (Internal) Check Postfix MySQL map definitions on the controller, before anything is installed
 version_added: "0.1.0"
 description:
   - Combines lists of map definitions by name and checks them, and the connection settings
