@@ -493,34 +493,20 @@ class AuditResult(object):
         self.outcomes = {}
 
 
-def audit(resolver, domains, mailboxes, aliases):
-    """Resolve every mailbox and alias source and return an AuditResult: findings, and the
-    outcome of every address (for comparing hosts). The resolver's tables are asked here."""
+def _proxy_findings(settings, result):
+    if settings.proxy_read_maps is None:
+        return
+    tables = settings.alias_tables + settings.mailbox_tables + settings.domain_tables()
+    for table in unproxied_tables(tables, settings.proxy_read_maps):
+        result.findings.append(finding(
+            'table_not_proxied', table, 'every lookup in it fails: mail is deferred (451 4.3.0 Temporary lookup '
+            'failure) and daemons that ask it die', 'proxy_read_maps does not list %s, so proxymap refuses it' % table))
+
+
+def _domain_findings(resolver, domains, starts, mailbox_set, result):
+    """Domains first: one finding per domain rather than one per address in it. The domains
+    this host does not serve as the database means."""
     settings = resolver.settings
-    mailbox_set = set(fold(m) for m in mailboxes)
-    starts = []
-    seen = set()
-    for address in [fold(m) for m in mailboxes] + [fold(source) for source, _destination in aliases]:
-        if address not in seen:
-            seen.add(address)
-            starts.append(address)
-    resolver.prepare(starts, mailboxes=mailbox_set)
-    expansions = dict((address, resolver.expand(address)) for address in starts)
-    finals_to_deliver = set(mailbox_set)
-    for finals, deferred, _hits in expansions.values():
-        if not deferred:
-            finals_to_deliver.update(finals)
-    resolver.prepare_deliveries(finals_to_deliver)
-    result = AuditResult()
-
-    if settings.proxy_read_maps is not None:
-        tables = settings.alias_tables + settings.mailbox_tables + settings.domain_tables()
-        for table in unproxied_tables(tables, settings.proxy_read_maps):
-            result.findings.append(finding(
-                'table_not_proxied', table, 'every lookup in it fails: mail is deferred (451 4.3.0 Temporary lookup '
-                'failure) and daemons that ask it die', 'proxy_read_maps does not list %s, so proxymap refuses it' % table))
-
-    # Domains first: one finding per domain rather than one per address in it.
     by_domain = {}
     for address in starts:
         by_domain.setdefault(split_address(address)[1], []).append(address)
@@ -557,70 +543,106 @@ def audit(resolver, domains, mailboxes, aliases):
                 '(Relay access denied)' % len(by_domain[domain]),
                 'no domain list of this host (mydestination, virtual_alias_domains, virtual_mailbox_domains, '
                 'relay_domains) has %s' % domain))
+    return unserved
 
-    for address in starts:
-        domain = split_address(address)[1]
-        finals, deferred, hits = expansions[address]
-        if deferred:
-            outcome = DEFERRALS[deferred] % _limit(settings, deferred)
-            result.outcomes[address] = outcome
+
+def _mailbox_or_alias_findings(resolver, address, first, finals, outcome, mailbox_set, result):
+    """A mailbox an alias takes, a mailbox no map knows, an alias source no table answers;
+    whether one was reported."""
+    settings = resolver.settings
+    if address in mailbox_set:
+        if address not in finals:
+            kind = 'catch_all_swallows_mailbox' if first.pattern.startswith('@') else 'alias_overrides_mailbox'
+            why = describe_hit(address, first)
+            if kind == 'catch_all_swallows_mailbox':
+                why += ('; no table of virtual_alias_maps answers %s itself (the identity map, '
+                        'email2email, is missing or does not know it)' % address)
+            result.findings.append(finding(kind, address, outcome, why))
+            return True
+        if resolver.delivery(address)[0] == 'bounced':
             result.findings.append(finding(
-                'alias_loop' if deferred == 'nesting' else 'expansion_limit', address, outcome,
-                _chain(hits)))
-            continue
-        first = hits[0][1] if hits else None
-        if address.startswith('@') and first is not None and first.value.startswith('@'):
-            # A domain alias (@example.net -> @example.org): every local part keeps its name in the
-            # other domain; its addresses are audited where they are used, not as '@example.org'.
-            result.outcomes[address] = 'any local part goes to the same local part %s' % first.value
-            continue
-        rejected = (first is None and len(finals) == 1 and resolver.delivery(finals[0])[0] == 'bounced')
-        if rejected:
-            outcome = 'rejected at RCPT: %s' % resolver.delivery(finals[0])[1]
-        else:
-            outcome = describe_deliveries(resolver, finals)
+                'mailbox_unknown', address, outcome,
+                'no table of virtual_mailbox_maps (%s) answers %s' % (', '.join(settings.mailbox_tables), address)))
+            return True
+        return False
+    if first is None or (first.pattern != address and not address.startswith('@')):
+        # An alias source that the alias tables do not answer: the alias query or table is broken.
+        why = ('no table of virtual_alias_maps answers %s' % address if first is None
+               else 'virtual_alias_maps answers only %s' % describe_hit(address, first))
+        result.findings.append(finding('alias_not_answered', address, outcome, why))
+        return True
+    return False
+
+
+def _order_dependent_finding(resolver, address, first, outcome, result):
+    merged = set()
+    for _table, value in first.answers:
+        merged.update(resolver.results(address, first, value))
+    if set(resolver.results(address, first)) != merged:
+        result.findings.append(finding(
+            'order_dependent', address, outcome,
+            'for %s, %s; the other tables answer %s, which Postfix never uses: only the first '
+            'table that answers counts (merge them with unionmap:{...} or a SQL UNION)' % (
+                first.pattern, describe_hit(first.pattern, first),
+                '; '.join('%s: %s' % (table, short(value)) for table, value in first.answers[1:]))))
+
+
+def _address_findings(resolver, address, expansion, mailbox_set, unserved, result):
+    """The outcome of one address, and its findings."""
+    finals, deferred, hits = expansion
+    if deferred:
+        outcome = DEFERRALS[deferred] % _limit(resolver.settings, deferred)
         result.outcomes[address] = outcome
-        if domain in unserved:
-            continue
-        reported = False
-        if address in mailbox_set:
-            if address not in finals:
-                kind = 'catch_all_swallows_mailbox' if first.pattern.startswith('@') else 'alias_overrides_mailbox'
-                why = describe_hit(address, first)
-                if kind == 'catch_all_swallows_mailbox':
-                    why += ('; no table of virtual_alias_maps answers %s itself (the identity map, '
-                            'email2email, is missing or does not know it)' % address)
-                result.findings.append(finding(kind, address, outcome, why))
-                reported = True
-            elif resolver.delivery(address)[0] == 'bounced':
-                result.findings.append(finding(
-                    'mailbox_unknown', address, outcome,
-                    'no table of virtual_mailbox_maps (%s) answers %s' % (
-                        ', '.join(settings.mailbox_tables), address)))
-                reported = True
-        elif first is None or (first.pattern != address and not address.startswith('@')):
-            # An alias source that the alias tables do not answer: the alias query or table is broken.
-            why = ('no table of virtual_alias_maps answers %s' % address if first is None
-                   else 'virtual_alias_maps answers only %s' % describe_hit(address, first))
-            result.findings.append(finding('alias_not_answered', address, outcome, why))
-            reported = True
-        bounced = [f for f in finals if resolver.delivery(f)[0] == 'bounced' and not (reported and f == address)]
-        if bounced and not rejected:
-            result.findings.append(finding(
-                'undeliverable_destination', address, outcome,
-                '%s: %s neither a mailbox nor in a domain mail can go to' % (
-                    _chain(hits), ', '.join(bounced) + (' is' if len(bounced) == 1 else ' are'))))
-        if first is not None and len(first.answers) > 1 and not reported:
-            merged = set()
-            for _table, value in first.answers:
-                merged.update(resolver.results(address, first, value))
-            if set(resolver.results(address, first)) != merged:
-                result.findings.append(finding(
-                    'order_dependent', address, outcome,
-                    'for %s, %s; the other tables answer %s, which Postfix never uses: only the first '
-                    'table that answers counts (merge them with unionmap:{...} or a SQL UNION)' % (
-                        first.pattern, describe_hit(first.pattern, first),
-                        '; '.join('%s: %s' % (table, short(value)) for table, value in first.answers[1:]))))
+        result.findings.append(finding(
+            'alias_loop' if deferred == 'nesting' else 'expansion_limit', address, outcome, _chain(hits)))
+        return
+    first = hits[0][1] if hits else None
+    if address.startswith('@') and first is not None and first.value.startswith('@'):
+        # A domain alias (@example.net -> @example.org): every local part keeps its name in the
+        # other domain; its addresses are audited where they are used, not as '@example.org'.
+        result.outcomes[address] = 'any local part goes to the same local part %s' % first.value
+        return
+    rejected = (first is None and len(finals) == 1 and resolver.delivery(finals[0])[0] == 'bounced')
+    if rejected:
+        outcome = 'rejected at RCPT: %s' % resolver.delivery(finals[0])[1]
+    else:
+        outcome = describe_deliveries(resolver, finals)
+    result.outcomes[address] = outcome
+    if split_address(address)[1] in unserved:
+        return
+    reported = _mailbox_or_alias_findings(resolver, address, first, finals, outcome, mailbox_set, result)
+    bounced = [f for f in finals if resolver.delivery(f)[0] == 'bounced' and not (reported and f == address)]
+    if bounced and not rejected:
+        result.findings.append(finding(
+            'undeliverable_destination', address, outcome,
+            '%s: %s neither a mailbox nor in a domain mail can go to' % (
+                _chain(hits), ', '.join(bounced) + (' is' if len(bounced) == 1 else ' are'))))
+    if first is not None and len(first.answers) > 1 and not reported:
+        _order_dependent_finding(resolver, address, first, outcome, result)
+
+
+def audit(resolver, domains, mailboxes, aliases):
+    """Resolve every mailbox and alias source and return an AuditResult: findings, and the
+    outcome of every address (for comparing hosts). The resolver's tables are asked here."""
+    mailbox_set = set(fold(m) for m in mailboxes)
+    starts = []
+    seen = set()
+    for address in [fold(m) for m in mailboxes] + [fold(source) for source, _destination in aliases]:
+        if address not in seen:
+            seen.add(address)
+            starts.append(address)
+    resolver.prepare(starts, mailboxes=mailbox_set)
+    expansions = dict((address, resolver.expand(address)) for address in starts)
+    finals_to_deliver = set(mailbox_set)
+    for finals, deferred, _hits in expansions.values():
+        if not deferred:
+            finals_to_deliver.update(finals)
+    resolver.prepare_deliveries(finals_to_deliver)
+    result = AuditResult()
+    _proxy_findings(resolver.settings, result)
+    unserved = _domain_findings(resolver, domains, starts, mailbox_set, result)
+    for address in starts:
+        _address_findings(resolver, address, expansions[address], mailbox_set, unserved, result)
     return result
 
 
