@@ -111,7 +111,7 @@ def test_a_configuration_directory_that_is_not_there(host):
     fake = FakePostconf(config_dir='/etc/postfix-contract')([POSTCONF, '-h', 'mail_version'])
     real = host.run('%s -c /etc/postfix-nowhere -h mail_version' % POSTCONF)
     assert (fake[0] != 0) == (real.rc != 0)
-    pattern = r'^postconf: fatal: open \S+/main\.cf: No such file or directory$'
+    pattern = r'^/usr/sbin/postconf: fatal: open \S+/main\.cf: No such file or directory$'
     assert re.match(pattern, fake[2].strip()) and re.match(pattern, real.stderr.strip()), real.stderr
 
 

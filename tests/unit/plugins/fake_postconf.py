@@ -48,11 +48,13 @@ class FakePostconf(object):
             return (1, '', 'unexpected command %s' % argv[0])
         args = list(argv[1:])
         if self.config_dir is not None and args[:2] != ['-c', self.config_dir]:
-            return (1, '', 'postconf: fatal: open /etc/postfix/main.cf: No such file or directory\n')
+            return (1, '', '%s: fatal: open /etc/postfix/main.cf: No such file or directory\n' % argv[0])
         if args[:1] == ['-c']:
             args = args[2:]
         if args == ['-h', 'mail_version']:
-            return (0, '%s\n' % self.version, '') if self.version else (1, '', 'postconf: fatal: open main.cf\n')
+            if not self.version:
+                return (1, '', '%s: fatal: open %s/main.cf: No such file or directory\n' % (argv[0], self.config_dir or '/etc/postfix'))
+            return (0, '%s\n' % self.version, '')
         if args[:1] == ['-h'] or args[:2] == ['-x', '-h']:
             name = args[-1]
             value = self.main_cf.get(name, DEFAULTS.get(name, ''))
@@ -76,7 +78,8 @@ class FakePostconf(object):
         if args[:1] == ['-n']:
             names = args[1:] or sorted(self.main_cf)
             out = ''.join('%s = %s\n' % (n, self.main_cf[n]) for n in names if n in self.main_cf)
-            err = ''.join('postconf: warning: %s: unknown parameter\n' % n for n in names if n not in KNOWN)
+            # Postfix names itself as it was called: the full path when called by it.
+            err = ''.join('%s: warning: %s: unknown parameter\n' % (argv[0], n) for n in names if n not in KNOWN)
             return (0, out, err)
         if args[:1] == ['-e']:
             for pair in args[1:]:
