@@ -86,14 +86,16 @@ def resolve_parameter(module, name, config_dir, result):
         raise LookupFailed(dict(result, msg=exc.message, error_kind=exc.kind, postfix_messages=exc.postfix_messages))
 
 
+def request_tables(request):
+    """The tables a request names itself (those of a parameter are read on the host)."""
+    if request['table'] is not None:
+        return [request['table']]
+    return request['tables'] if request['tables'] is not None else []
+
+
 def look_up(module, request, config_dir, runner, parallel=0):
     """One request (table, tables or parameter; keys; expect): its result. Raises LookupFailed."""
-    if request['table'] is not None:
-        tables = [request['table']]
-    elif request['tables'] is not None:
-        tables = request['tables']
-    else:
-        tables = []
+    tables = request_tables(request)
     expect = normalise_expect(request['expect'])
     keys = list(request['keys'] or [])
     keys += [key for key in expect if key not in keys]

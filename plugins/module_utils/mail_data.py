@@ -360,35 +360,31 @@ def _host_problems(label, hosts, empty, found):
     if not hosts:
         found.append(_line(label, None, [empty]))
     for index, host in enumerate(hosts):
-        reasons = ['is empty'] if not host else _text_reasons(host)
-        if reasons:
-            found.append(_line('%s[%d]' % (label, index), host, reasons))
+        _note(found, '%s[%d]' % (label, index), host, ['is empty'] if not host else _text_reasons(host))
+
+
+def _note(found, label, value, reasons):
+    """The line of LABEL into FOUND when there are REASONS (VALUE None: a secret, never shown)."""
+    if reasons:
+        found.append(_line(label, value, reasons))
 
 
 def _reader_problems(reader, names, found):
     # The rules of credentials.py, which the Postfix role applies to the same account.
     others = [(names['reader_login_user'], reader.get('login_user')),
               (names['reader_replication_user'], reader.get('replication_user'))]
-    reasons = account_name_reasons(reader.get('user'), others)
-    if reasons:
-        found.append(_line(names['reader_user'], reader.get('user'), reasons))
+    _note(found, names['reader_user'], reader.get('user'), account_name_reasons(reader.get('user'), others))
     standby = reader.get('standby_user')
     if standby is not None:
-        reasons = account_name_reasons(standby, others + [(names['reader_user'], reader.get('user'))])
-        if reasons:
-            found.append(_line(names['reader_standby_user'], standby, reasons))
+        _note(found, names['reader_standby_user'], standby,
+              account_name_reasons(standby, others + [(names['reader_user'], reader.get('user'))]))
     replication_user = reader.get('replication_user')
     if replication_user is not None:
-        reasons = account_name_reasons(replication_user, [(names['reader_login_user'], reader.get('login_user'))])
-        if reasons:
-            found.append(_line(names['reader_replication_user'], replication_user, reasons))
+        _note(found, names['reader_replication_user'], replication_user,
+              account_name_reasons(replication_user, [(names['reader_login_user'], reader.get('login_user'))]))
     if reader.get('database') is not None:
-        reasons = database_name_reasons(reader.get('database'))
-        if reasons:
-            found.append(_line(names['reader_database'], reader.get('database'), reasons))
-    reasons = password_reasons(reader.get('password'))
-    if reasons:
-        found.append(_line(names['reader_password'], None, reasons))
+        _note(found, names['reader_database'], reader.get('database'), database_name_reasons(reader.get('database')))
+    _note(found, names['reader_password'], None, password_reasons(reader.get('password')))
     _host_problems(names['reader_hosts'], reader.get('hosts') or [],
                    'is empty; give at least one host the read-only account may connect from', found)
 
@@ -397,12 +393,8 @@ def _dovecot_problems(dovecot, reader, names, found):
     others = [(names['reader_login_user'], reader.get('login_user')),
               (names['reader_replication_user'], reader.get('replication_user')),
               (names['reader_user'], reader.get('user')), (names['reader_standby_user'], reader.get('standby_user'))]
-    reasons = account_name_reasons(dovecot.get('user'), others)
-    if reasons:
-        found.append(_line(names['dovecot_user'], dovecot.get('user'), reasons))
-    reasons = password_reasons(dovecot.get('password'))
-    if reasons:
-        found.append(_line(names['dovecot_password'], None, reasons))
+    _note(found, names['dovecot_user'], dovecot.get('user'), account_name_reasons(dovecot.get('user'), others))
+    _note(found, names['dovecot_password'], None, password_reasons(dovecot.get('password')))
     _host_problems(names['dovecot_hosts'], dovecot.get('hosts') or [],
                    'is empty; give the hosts Dovecot connects from', found)
 

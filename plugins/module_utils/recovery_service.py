@@ -106,12 +106,11 @@ def _paths(name):
             os.path.join(UNIT_DIR, name + '.service'))
 
 
-def _systemctl(module):
-    def run(*args):
-        failure = systemctl(module, *args)
-        if failure:
-            raise RecoveryServiceError(failure)
-    return run
+def _systemctl(module, *args):
+    """systemctl ARGS; RecoveryServiceError when it fails."""
+    failure = systemctl(module, *args)
+    if failure:
+        raise RecoveryServiceError(failure)
 
 
 def _remove(module, name, state):
@@ -124,13 +123,12 @@ def _remove(module, name, state):
         changes.append('disable')
     changes += ['remove %s' % path for path in (unit, program, old_program) if os.path.exists(path)]
     if changes and not module.check_mode:
-        systemctl = _systemctl(module)
         if state['active'] or state['enabled']:
-            systemctl('disable', '--now', name)
+            _systemctl(module, 'disable', '--now', name)
         for path in (unit, program, old_program):
             if os.path.exists(path):
                 os.unlink(path)
-        systemctl('daemon-reload')
+        _systemctl(module, 'daemon-reload')
     return changes
 
 
@@ -174,20 +172,19 @@ def _install(module, client_file, config_dir, name, state):
         changes.append('restart')
     if not changes or module.check_mode:
         return changes
-    systemctl = _systemctl(module)
     if not os.path.isdir(PROGRAM_DIR):
         os.mkdir(PROGRAM_DIR, 0o755)
         os.chmod(PROGRAM_DIR, 0o755)
     for path in stale:
         replace_file(module, path, wanted[path], 0, 0, 0o644)
     if unit in stale:
-        systemctl('daemon-reload')
+        _systemctl(module, 'daemon-reload')
     if not state['enabled']:
-        systemctl('enable', name)
+        _systemctl(module, 'enable', name)
     if not state['active']:
-        systemctl('start', name)
+        _systemctl(module, 'start', name)
     elif stale:
-        systemctl('restart', name)
+        _systemctl(module, 'restart', name)
     # Only once the service runs the new copy.
     if os.path.exists(old_program):
         os.unlink(old_program)

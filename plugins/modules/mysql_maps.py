@@ -827,22 +827,22 @@ def make_plan(module, host, user, secrets):
     approval, master_changes, retired = plan_proxymap(module, host, present_settings)
     if retired is not None:
         changes.append(retired)
-    retiring = [w for w in files if w.text is None]
-    if retiring:
-        # A retired file goes only when nothing this module does not manage still names it;
-        # proxy_read_maps is taken care of above.
-        named = still_named(host.postconf, retiring, set(names) | set(['proxy_read_maps']))
-        if named:
-            module.fail_json(msg='nothing was changed: a retired map is still in use: %s. Take it out of those '
-                                 'settings first, or give the map its parameter so that it is taken out here.'
-                                 % '; '.join(named))
     ca_missing = ca_created = False
     if host.ca_file:
         ca_created = read_text(host.ca_file) is None
         ca_missing = file_differs(host.ca_file, host.ca_text, 0, 0, CA_FILE_MODE)
     # CA files that no live client file names (those of files about to change go after the move).
     stale_ca = stale_ca_files(p['config_dir'], host.ca_file, [w.path for w in files])
-    return Plan(user, files, approval, changes, master_changes, current, ca_missing, ca_created, stale_ca)
+    plan = Plan(user, files, approval, changes, master_changes, current, ca_missing, ca_created, stale_ca)
+    if plan.retiring:
+        # A retired file goes only when nothing this module does not manage still names it;
+        # proxy_read_maps is taken care of above.
+        named = still_named(host.postconf, plan.retiring, set(names) | set(['proxy_read_maps']))
+        if named:
+            module.fail_json(msg='nothing was changed: a retired map is still in use: %s. Take it out of those '
+                                 'settings first, or give the map its parameter so that it is taken out here.'
+                                 % '; '.join(named))
+    return plan
 
 
 def reload_reason(module, plan, owed):
@@ -1000,11 +1000,10 @@ def fail_validation(module, host, plan, failure, tried, failure_result, secrets)
         **failure_result)
 
 
-def go_live(module, host, plan, result, debt, secrets):
+def go_live(module, host, plan, result, debt, postfix, secrets):
     """After the client files: master.cf, proxy_read_maps and a reload where proxymap must serve
     new tables first, then main.cf, then the retired files."""
     postconf = host.postconf
-    postfix = PostfixRunner(module, module.params['config_dir'])
     for service, field, _before, after in plan.master_changes:
         debt.record()
         postconf.set_master_field(service, field, after)
@@ -1038,10 +1037,9 @@ def go_live(module, host, plan, result, debt, secrets):
                          % exc, **result)
 
 
-def reload_postfix(module, result, debt, secrets):
+def reload_postfix(module, result, debt, postfix, secrets):
     """The running Postfix: a reload, so that no daemon keeps serving the old tables; then the
     debt is settled."""
-    postfix = PostfixRunner(module, module.params['config_dir'])
     try:
         if postfix.running():
             postfix.check()
@@ -1092,9 +1090,10 @@ def configure(module, held):
         return result
     prepare(module, host, plan, result)
     plan = install_client_files(module, host, plan, result, debt, secrets)
-    go_live(module, host, plan, result, debt, secrets)
+    postfix = PostfixRunner(module, p['config_dir'])
+    go_live(module, host, plan, result, debt, postfix, secrets)
     if result['reload_reason']:
-        reload_postfix(module, result, debt, secrets)
+        reload_postfix(module, result, debt, postfix, secrets)
     result['ca_files_removed'] = remove_stale_ca_files(module, p['config_dir'], host.ca_file,
                                                        [w.path for w in plan.files])
     return result

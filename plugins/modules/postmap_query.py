@@ -310,6 +310,7 @@ from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.lookups im
     answer_checks,
     checks_argument_spec,
     look_up,
+    request_tables,
 )
 from ansible_collections.mailfleet.postfix_mysql.plugins.module_utils.postmap import PostmapRunner
 
@@ -329,12 +330,11 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    refused = dict(changed=False, tables=request_tables(params), error_kind='refused')
     if params['parallel'] < 0:
-        module.fail_json(msg='parallel must be 0 (automatic) or a positive number', error_kind='refused',
-                         changed=False, tables=[])
+        module.fail_json(msg='parallel must be 0 (automatic) or a positive number', **refused)
     if params['timeout'] <= 0:
-        module.fail_json(msg='timeout must be a positive number of seconds', error_kind='refused',
-                         changed=False, tables=[])
+        module.fail_json(msg='timeout must be a positive number of seconds', **refused)
     runner = PostmapRunner(timeout=params['timeout'])
     if params['checks'] is not None:
         results, failure = answer_checks(module, params['checks'], params['config_dir'], runner, params['parallel'])
